@@ -1,0 +1,85 @@
+# Makefile: builds xenclaim into build/ (programs in build/bin, libraries in build/lib).
+#
+#   make            build everything
+#   make check      install missing Debian packages, build, run every test
+#   make bench      run the benchmarks (figures beside their baselines)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Variants: BUILD=build/asan SAN=asan (ASan+UBSan), BUILD=build/tsan SAN=tsan.
+
+VERSION  := 0.1.0
+BUILD    ?= build
+SAN      ?=
+CC       ?= gcc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+OBJ      := $(BUILD)/obj
+BIN      := $(BUILD)/bin
+LIBDIR   := $(BUILD)/lib
+TESTBIN  := $(BUILD)/tests
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+XCFLAGS  := -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -DXENCLAIM_VERSION='"$(VERSION)"' \
+            -I. -Itracepoints -MMD -MP
+LDLIBS   := -lpthread
+
+ifeq ($(SAN),asan)
+XCFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(SAN),tsan)
+XCFLAGS  += -fsanitize=thread
+LDFLAGS  += -fsanitize=thread
+endif
+
+# Filled in by the module makefiles.
+LIBS     :=
+PROGS    :=
+TESTS    :=
+MANPAGES :=
+HEADERS  :=
+
+.PHONY: all check bench install clean tests fuzz
+all:
+
+include mk/rules.mk
+include tracepoints/module.mk
+include hv/module.mk
+include mock/module.mk
+-include xenclaimtop/module.mk
+-include exporters/module.mk
+-include analyze/module.mk
+include tests/module.mk
+-include bench/module.mk
+
+all: $(LIBS) $(PROGS) $(TESTS)
+tests: $(TESTS)
+
+check:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan tests
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan tests
+	@tests/run.sh
+
+bench:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include/xenclaim $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/xenclaim
+	$(if $(PROGS),install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin)
+	$(if $(INSTALL_LIBS),cp -P $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib)
+	$(if $(HEADERS),install -m 0644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/xenclaim)
+	$(if $(MANPAGES),install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1)
+	$(if $(DATAFILES),install -m 0644 $(DATAFILES) $(DESTDIR)$(PREFIX)/share/xenclaim)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
