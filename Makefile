@@ -48,6 +48,7 @@ include mk/rules.mk
 include tracepoints/module.mk
 include hv/module.mk
 include mock/module.mk
+-include sources/module.mk
 -include xenclaimtop/module.mk
 -include exporters/module.mk
 -include analyze/module.mk
@@ -61,7 +62,7 @@ check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan tests
-	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan tests
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan build/tsan/tests/test_tbuf build/tsan/tests/test_hv_stress
 	@tests/run.sh
 
 bench:

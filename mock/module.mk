@@ -15,10 +15,11 @@ $(BIN)/$(1): $(call objs,$(wildcard mock/cmd/$(1)/*.c)) $(LIB_MOCK) $(LIB_HV) $(
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(LDLIBS_$(1))
 $(call objs,$(wildcard mock/cmd/$(1)/*.c)): MODCFLAGS := -Imock
-PROGS += $(BIN)/$(1)
+$(if $(filter %-selftest %-bench,$(1)),NOINST_PROGS,PROGS) += $(BIN)/$(1)
 endef
 $(foreach c,$(MOCK_CMDS),$(eval $(call mock_cmd_rule,$(c))))
 MANPAGES   += $(wildcard mock/man/*.1)
+all: $(NOINST_PROGS)
 
 # The libxenctrl-compatible library has rules of its own.
 -include mock/libxc/module.mk

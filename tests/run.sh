@@ -15,6 +15,7 @@ passed=0
 failed=0
 failures=()
 logdir=build/test-logs
+TSAN_SUITES="test_tbuf test_hv_stress"
 mkdir -p "$logdir"
 
 run_suite() {
@@ -52,6 +53,13 @@ for t in build/asan/tests/test_*; do
     [ -n "$pattern" ] && [[ $n != *$pattern* ]] && continue
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_suite "$n" "$t"
+done
+# Multi-threaded suites also run under ThreadSanitizer.
+for n in $TSAN_SUITES; do
+    t=build/tsan/tests/$n
+    [ -x "$t" ] || continue
+    [ -n "$pattern" ] && [[ tsan/$n != *$pattern* ]] && continue
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_suite "tsan/$n" "$t"
 done
 for t in tests/scripts/*.sh; do
     [ -f "$t" ] || continue
