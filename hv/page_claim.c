@@ -36,6 +36,15 @@ static unsigned int nr_heap_nodes;
 static unsigned long outstanding_claims;
 static unsigned long tmem_freeable_pages;
 
+/*
+ * Xen 4.17 compatibility, for a host that models the hypervisor most users
+ * run today (the mock's "4.17" profile); Xen itself never sets it.  With
+ * it, a claim is redeemed when pages are assigned (tot_pages grows), not
+ * in the allocator, and while a claim is live every page the domain frees
+ * goes back into it.  Each place that differs is marked "4.17:".
+ */
+bool claim_xen417_compat;
+
 /* Tracing switched off costs this one predictable branch. */
 static inline bool claim_tracing(void)
 {
@@ -176,6 +185,48 @@ static struct page_info *take_block(unsigned int order, unsigned int memflags,
     return NULL;
 }
 
+/* Smallest order whose block holds pages pages (for claim_draw records). */
+static unsigned int pages_order(unsigned long pages)
+{
+    unsigned int order = 0;
+
+    while ( order < 63 && (1UL << order) < pages )
+        order++;
+
+    return order;
+}
+
+/*
+ * 4.17: redeem d's claim at assignment (pages > 0), or give freed pages
+ * back to a live claim (pages < 0); heap_lock held.
+ */
+static void claim_adjust_417(struct domain *d, long pages)
+{
+    unsigned long n;
+
+    ASSERT(spin_is_locked(&heap_lock));
+
+    if ( !d->outstanding_pages || !pages )
+        return;
+
+    if ( pages > 0 )
+    {
+        n = min_t(unsigned long, d->outstanding_pages, pages);
+        claim_take(d, n);
+        TRACE_CLAIM(CLAIM_DRAW, d->domain_id, pages_order(pages), n,
+                    d->outstanding_pages, total_avail_pages);
+        if ( !d->outstanding_pages )
+            TRACE_CLAIM(CLAIM_RELEASE, d->domain_id, XCT_RELEASE_DRAWN,
+                        0, outstanding_claims);
+        return;
+    }
+
+    n = -pages;
+    BUG_ON(d->outstanding_pages + n > UINT32_MAX);
+    d->outstanding_pages += n;
+    outstanding_claims += n;
+}
+
 /* Change tot_pages and trace it; page_alloc_lock and heap_lock held. */
 static void adjust_tot_pages_locked(struct domain *d, long pages)
 {
@@ -185,6 +236,9 @@ static void adjust_tot_pages_locked(struct domain *d, long pages)
     BUG_ON(pages > 0 && d->tot_pages + (unsigned long)pages > UINT32_MAX);
 
     d->tot_pages += pages;
+    /* 4.17: the claim follows tot_pages. */
+    if ( unlikely(claim_xen417_compat) )
+        claim_adjust_417(d, pages);
     TRACE_CLAIM(TOT_PAGES, d->domain_id, pages, d->tot_pages,
                 d->outstanding_pages, total_avail_pages);
 }
@@ -193,7 +247,7 @@ unsigned long domain_adjust_tot_pages(struct domain *d, long pages)
 {
     ASSERT(spin_is_locked(&d->page_alloc_lock));
 
-    if ( claim_tracing() )
+    if ( claim_tracing() || unlikely(claim_xen417_compat) )
     {
         spin_lock(&heap_lock);
         adjust_tot_pages_locked(d, pages);
@@ -222,7 +276,7 @@ static struct page_info *alloc_heap_pages(unsigned int order,
 {
     unsigned long request = 1UL << order;
     unsigned int node = 0;
-    unsigned int drawn;
+    unsigned int drawn = 0;
     struct page_info *pg = NULL;
     domid_t domid = d ? d->domain_id : DOMID_INVALID;
     bool counted = d && !(memflags & (MEMF_no_refcount | MEMF_tmem));
@@ -278,8 +332,9 @@ static struct page_info *alloc_heap_pages(unsigned int order,
     /*
      * Redeem the claim in the same locked region that lowers the free
      * count, so that free minus claimed is never momentarily negative.
+     * 4.17: redeemed at assignment instead, in adjust_tot_pages_locked().
      */
-    if ( d->outstanding_pages )
+    if ( d->outstanding_pages && !claim_xen417_compat )
     {
         drawn = min_t(unsigned long, d->outstanding_pages, request);
         claim_take(d, drawn);
@@ -303,7 +358,8 @@ static struct page_info *alloc_heap_pages(unsigned int order,
         total_avail_pages += request;
         node_avail_pages[node] += request;
         pg = NULL;
-        adjust_tot_pages_locked(d, 0);
+        if ( drawn )
+            adjust_tot_pages_locked(d, 0);
         goto out;
     }
 

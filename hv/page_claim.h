@@ -22,6 +22,9 @@ struct heap_totals {
     unsigned long node_free[MAX_NUMNODES];
 };
 
+/* 4.17 semantics instead of upstream's (a host's choice; see page_claim.c). */
+extern bool claim_xen417_compat;
+
 /* Heap set-up: nr_pages free pages of node have been added to the heap. */
 void heap_add_node_pages(unsigned int node, unsigned long nr_pages);
 

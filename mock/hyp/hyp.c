@@ -297,14 +297,17 @@ int hyp_init(const struct hyp_config *cfg)
         cfg->nr_cpus > 256 || cfg->dom0_max_pages < cfg->dom0_pages ||
         cfg->dom0_max_pages > UINT32_MAX)
         return -EINVAL;
-    if (cfg->profile != HYP_PROFILE_UPSTREAM)
-        return -EOPNOTSUPP;
+    if (cfg->profile != HYP_PROFILE_UPSTREAM &&
+        cfg->profile != HYP_PROFILE_XEN417)
+        return -EINVAL;
 
     memset(&hc, 0, sizeof(hc));
     hc.nr_nodes = cfg->nr_nodes;
     for (i = 0; i < cfg->nr_nodes; i++)
         hc.node_pages[i] = cfg->node_pages[i];
     hc.tmem_capacity = cfg->tmem_capacity;
+    /* Before any page moves: the claim semantics the host follows. */
+    claim_xen417_compat = cfg->profile == HYP_PROFILE_XEN417;
     rc = hvh_init(&hc);
     if (rc)
         return rc;

@@ -26,7 +26,8 @@
 /* Claim semantics a host follows. */
 enum hyp_profile {
     HYP_PROFILE_UPSTREAM = 0,   /* hv/ as meant for Xen today */
-    HYP_PROFILE_XEN417 = 1,     /* Xen 4.17 as measured (issue: later) */
+    HYP_PROFILE_XEN417 = 1,     /* Xen 4.17 as measured: claims redeemed at
+                                   assignment, frees re-grow a live claim */
 };
 
 struct hyp_config {
