@@ -479,6 +479,8 @@ int hyp_domain_create(const struct hyp_caller *c, uint32_t *domid,
         hdom_free(hd);
         goto out;
     }
+    /* New domains start paused, as Xen creates them; the builder unpauses. */
+    hd->paused = true;
     hyp.hdoms[id] = hd;
     if (!*domid)
         hyp.next_domid = id >= HVH_MAX_DOMID ? 1 : id + 1;
