@@ -290,9 +290,22 @@ static struct page_info *alloc_heap_pages(unsigned int order,
 
     if ( claims_deny(d, request, memflags) )
     {
-        TRACE_CLAIM(ALLOC_DENIED, domid, order, memflags,
-                    d ? d->outstanding_pages : 0);
-        trace_heap(XCT_HEAP_DENIED);
+        /*
+         * A denial because of claims is one that would have been served
+         * without them; beyond the available pages it is plain shortage.
+         */
+        if ( request > avail_pages(false) )
+        {
+            TRACE_CLAIM(ALLOC_FAILED, domid, order, memflags,
+                        d ? d->outstanding_pages : 0);
+            trace_heap(XCT_HEAP_FAILED);
+        }
+        else
+        {
+            TRACE_CLAIM(ALLOC_DENIED, domid, order, memflags,
+                        d ? d->outstanding_pages : 0);
+            trace_heap(XCT_HEAP_DENIED);
+        }
         goto out;
     }
 
