@@ -10,27 +10,15 @@
 #include <xen/errno.h>
 #include <xen/lib.h>
 #include <xen/sched.h>
-#include <xen/trace.h>
 #include <public/memory.h>
 #include <xsm/xsm.h>
-
-#include <xct_events.h>
 
 #include "page_claim.h"
 
 /* Refusals before a domain is in hand change nothing: trace and return. */
 static long claim_refused(const struct xen_memory_reservation *r, long rc)
 {
-#ifdef CONFIG_TRACEBUFFER
-    if ( unlikely(tb_init_done) )
-    {
-        uint32_t d[XCT_MAX_WORDS];
-        unsigned int n = xct_enc_CLAIM(d, r->domid, r->mem_flags, rc,
-                                       r->nr_extents, 0, 0);
-
-        __trace_var(XCT_EV_CLAIM, true, n * sizeof(uint32_t), d);
-    }
-#endif
+    claim_trace_refused(r->domid, r->mem_flags, rc, r->nr_extents);
 
     return rc;
 }

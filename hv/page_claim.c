@@ -325,6 +325,7 @@ static struct page_info *alloc_heap_pages(unsigned int order,
         goto out;
     }
 
+    ASSERT(page_get_owner(pg) == NULL);
     BUG_ON(total_avail_pages < request);
     BUG_ON(node_avail_pages[node] < request);
     total_avail_pages -= request;
@@ -332,7 +333,9 @@ static struct page_info *alloc_heap_pages(unsigned int order,
 
     if ( memflags & MEMF_tmem )
     {
+        /* Into the pool in this locked region, so evictions can find it. */
         tmem_freeable_pages += request;
+        tmem_pool_add_page(pg);
         trace_heap(XCT_HEAP_TMEM_PUT);
         goto out;
     }
@@ -421,11 +424,12 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
         pg = alloc_heap_pages(order, memflags, d);
         if ( !pg )
             return NULL;
+        /*
+         * Pages leave the heap without an owner.  A tmem page is in the
+         * pool already and may be evicted at any time: leave it alone.
+         */
         if ( !d || (memflags & MEMF_no_owner) )
-        {
-            page_set_owner(pg, order, NULL);
             return pg;
-        }
         /* Owned by d without counting towards its tot_pages. */
         spin_lock(&d->page_alloc_lock);
         if ( unlikely(d->is_dying) )
@@ -435,6 +439,7 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
             return NULL;
         }
         page_set_owner(pg, order, d);
+        page_set_extra(pg, order, true);
         spin_unlock(&d->page_alloc_lock);
         return pg;
     }
@@ -455,8 +460,13 @@ void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
     struct domain *d = page_get_owner(pg);
 
-    if ( !d )
+    if ( !d || page_is_extra(pg) )
     {
+        /* Anonymous, or owned without counting towards tot_pages. */
+        if ( page_is_extra(pg) )
+            page_set_extra(pg, order, false);
+        if ( d )
+            page_set_owner(pg, order, NULL);
         free_heap_pages(pg, order, NULL);
         return;
     }
@@ -534,6 +544,29 @@ void get_outstanding_claims(uint64_t *free_pages, uint64_t *outstanding_pages)
     *outstanding_pages = outstanding_claims;
     *free_pages = total_avail_pages;
     spin_unlock(&heap_lock);
+}
+
+void claim_trace_refused(domid_t domid, unsigned int flags, long rc,
+                         unsigned long pages)
+{
+    struct domain *d;
+
+    if ( !claim_tracing() )
+        return;
+
+    /* The domain's figures when it exists, read as a claim record's are. */
+    d = rcu_lock_domain_by_id(domid);
+    if ( d )
+        spin_lock(&d->page_alloc_lock);
+    spin_lock(&heap_lock);
+    TRACE_CLAIM(CLAIM, domid, flags, rc, pages,
+                d ? d->outstanding_pages : 0, d ? d->tot_pages : 0);
+    spin_unlock(&heap_lock);
+    if ( d )
+    {
+        spin_unlock(&d->page_alloc_lock);
+        rcu_unlock_domain(d);
+    }
 }
 
 unsigned long domain_outstanding_pages(const struct domain *d)
@@ -626,23 +659,30 @@ void domain_claim_destroyed(struct domain *d)
     domain_event(d, XCT_DOM_DESTROYED);
 }
 
-struct page_info *tmem_alloc_page(void)
+int tmem_put_page(void)
 {
-    return alloc_domheap_pages(NULL, 0, MEMF_tmem);
+    return alloc_domheap_pages(NULL, 0, MEMF_tmem) ? 0 : -ENOMEM;
 }
 
-void tmem_free_page(struct page_info *pg)
+int tmem_flush_page(void)
 {
-    unsigned int node = page_to_nid(pg);
+    struct page_info *pg;
+    int rc = -ENOENT;
 
     spin_lock(&heap_lock);
-    BUG_ON(!tmem_freeable_pages);
-    tmem_freeable_pages--;
-    heap_put_block(pg, 0);
-    total_avail_pages++;
-    node_avail_pages[node]++;
-    trace_heap(XCT_HEAP_TMEM_FLUSH);
+    pg = tmem_freeable_pages ? tmem_evict_page() : NULL;
+    if ( pg )
+    {
+        tmem_freeable_pages--;
+        heap_put_block(pg, 0);
+        total_avail_pages++;
+        node_avail_pages[page_to_nid(pg)]++;
+        trace_heap(XCT_HEAP_TMEM_FLUSH);
+        rc = 0;
+    }
     spin_unlock(&heap_lock);
+
+    return rc;
 }
 
 int offline_free_page(struct page_info *pg)

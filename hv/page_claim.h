@@ -49,6 +49,13 @@ unsigned long domain_adjust_tot_pages(struct domain *d, long pages);
 int domain_set_outstanding_pages(struct domain *d, unsigned long pages,
                                  unsigned int flags);
 
+/*
+ * Trace a claim request refused before domain_set_outstanding_pages()
+ * (bad arguments, no privilege), with the domain's figures if it exists.
+ */
+void claim_trace_refused(domid_t domid, unsigned int flags, long rc,
+                         unsigned long pages);
+
 /* XENMEM_claim_pages, after the argument has been copied in. */
 long memory_claim_pages(const struct xen_memory_reservation *reservation);
 
@@ -65,9 +72,13 @@ void domain_set_max_pages(struct domain *d, uint64_t max_pages);
 void domain_claim_kill(struct domain *d);
 void domain_claim_destroyed(struct domain *d);
 
-/* tmem's ephemeral pool: put one page into it, or flush one out. */
-struct page_info *tmem_alloc_page(void);
-void tmem_free_page(struct page_info *pg);
+/*
+ * tmem's ephemeral pool: put one page into it (0, -ENOMEM), or flush one
+ * out (0, -ENOENT when empty).  Pool membership changes under the heap
+ * lock, so that every freeable page can be evicted when counted.
+ */
+int tmem_put_page(void);
+int tmem_flush_page(void);
 
 /* Page offlining of a free page, and putting it back. 0, -EBUSY, -EINVAL. */
 int offline_free_page(struct page_info *pg);

@@ -52,7 +52,7 @@
 /*
  * claim: emitted for every XENMEM_claim_pages request, accepted or not.
  * result is 0 or a negative errno; claim and tot_pages are the domain's
- * values after the request (0 when no domain was found).
+ * values after the request (0 when there is no such domain).
  */
 #define XCT_FIELDS_CLAIM(F)                                                  \
     F(U32, domid,     "domain the claim is for, as given by the caller")    \

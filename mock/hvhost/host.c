@@ -20,9 +20,10 @@
 #include "heap/heap.h"
 #include "hvhost.h"
 
-/* One per frame: the owner's domain id, DOMID_INVALID when none. */
+/* One per frame: the owner's domain id (DOMID_INVALID when none), flags. */
 struct page_info {
     _Atomic uint16_t owner;
+    _Atomic uint8_t extra;          /* owned, not counted (PGC_extra) */
 };
 
 struct hvh_dom {
@@ -221,6 +222,29 @@ void page_set_owner(struct page_info *pg, unsigned int order, struct domain *d)
         atomic_store_explicit(&pg[i].owner, id, memory_order_relaxed);
 }
 
+void page_set_extra(struct page_info *pg, unsigned int order, bool extra)
+{
+    unsigned long i;
+
+    for (i = 0; i < (1UL << order); i++)
+        atomic_store_explicit(&pg[i].extra, extra, memory_order_relaxed);
+}
+
+bool page_is_extra(const struct page_info *pg)
+{
+    return atomic_load_explicit(&pg->extra, memory_order_relaxed);
+}
+
+void tmem_pool_add_page(struct page_info *pg)
+{
+    pthread_mutex_lock(&host.tmem_lock);
+    if (host.tmem_count >= host.tmem_capacity)
+        hvhost_bug("tmem pool overfilled", __FILE__, __LINE__);
+    host.tmem_pool[host.tmem_count++] = hvh_page_to_mfn(pg);
+    host.tmem_reserved--;
+    pthread_mutex_unlock(&host.tmem_lock);
+}
+
 struct page_info *tmem_evict_page(void)
 {
     struct page_info *pg = NULL;
@@ -297,8 +321,10 @@ int hvh_init(const struct hvh_config *cfg)
         mheap_free(host.heap);
         return -ENOMEM;
     }
-    for (i = 0; i < host.nr_frames; i++)
+    for (i = 0; i < host.nr_frames; i++) {
         atomic_init(&host.frames[i].owner, DOMID_INVALID);
+        atomic_init(&host.frames[i].extra, 0);
+    }
     host.tmem_capacity = cfg->tmem_capacity;
     for (i = 0; i < cfg->nr_nodes; i++)
         heap_add_node_pages(i, cfg->node_pages[i]);
@@ -416,39 +442,29 @@ unsigned int hvh_nr_domains(void)
 
 int hvh_tmem_put(void)
 {
-    struct page_info *pg;
+    int rc;
 
     pthread_mutex_lock(&host.tmem_lock);
     if (host.tmem_count + host.tmem_reserved >= host.tmem_capacity) {
         pthread_mutex_unlock(&host.tmem_lock);
         return -ENOSPC;
     }
-    /* Reserve the slot so that a concurrent put cannot overfill. */
+    /* Reserve the slot; tmem_pool_add_page() fills it under the heap lock. */
     host.tmem_reserved++;
     pthread_mutex_unlock(&host.tmem_lock);
 
-    pg = tmem_alloc_page();
-
-    pthread_mutex_lock(&host.tmem_lock);
-    host.tmem_reserved--;
-    if (pg)
-        host.tmem_pool[host.tmem_count++] = hvh_page_to_mfn(pg);
-    pthread_mutex_unlock(&host.tmem_lock);
-    return pg ? 0 : -ENOMEM;
+    rc = tmem_put_page();
+    if (rc) {
+        pthread_mutex_lock(&host.tmem_lock);
+        host.tmem_reserved--;
+        pthread_mutex_unlock(&host.tmem_lock);
+    }
+    return rc;
 }
 
 int hvh_tmem_flush(void)
 {
-    struct page_info *pg = NULL;
-
-    pthread_mutex_lock(&host.tmem_lock);
-    if (host.tmem_count)
-        pg = &host.frames[host.tmem_pool[--host.tmem_count]];
-    pthread_mutex_unlock(&host.tmem_lock);
-    if (!pg)
-        return -ENOENT;
-    tmem_free_page(pg);
-    return 0;
+    return tmem_flush_page();
 }
 
 uint64_t hvh_tmem_pool_pages(void)

@@ -45,11 +45,16 @@ int heap_remove_free_page(struct page_info *pg);
 int heap_add_offlined_page(struct page_info *pg);
 /* Evict one page from the tmem ephemeral pool, or NULL if it is empty. */
 struct page_info *tmem_evict_page(void);
+/* Add a page just allocated for tmem to its pool. */
+void tmem_pool_add_page(struct page_info *pg);
 nodeid_t page_to_nid(const struct page_info *pg);
 
 /* Page ownership (struct page_info's owner field in Xen). */
 struct domain *page_get_owner(const struct page_info *pg);
 void page_set_owner(struct page_info *pg, unsigned int order,
                     struct domain *d);
+/* Owned without counting towards tot_pages (Xen's PGC_extra). */
+void page_set_extra(struct page_info *pg, unsigned int order, bool extra);
+bool page_is_extra(const struct page_info *pg);
 
 #endif
