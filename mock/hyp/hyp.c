@@ -175,7 +175,10 @@ static int enter(const struct hyp_caller *c, struct domain **caller)
         return -ENODEV;
     if (c->cpu >= hyp.cfg.nr_cpus)
         return -EINVAL;
-    d = rcu_lock_domain_by_id(c->domid == HYP_DOMID_SELF ? 0 : c->domid);
+    /* The caller names itself: DOMID_SELF or a reserved id is no one. */
+    if (c->domid > HVH_MAX_DOMID)
+        return -ESRCH;
+    d = rcu_lock_domain_by_id(c->domid);
     if (!d)
         return -ESRCH;
     hvh_set_current(d, c->cpu);
@@ -664,6 +667,8 @@ int hyp_domain_lookup(const char *name)
     unsigned int i;
     int rc = -ESRCH;
 
+    if (!name || !*name)
+        return -ESRCH;
     pthread_mutex_lock(&hyp.lock);
     for (i = 0; i <= HVH_MAX_DOMID; i++) {
         if (hyp.hdoms[i] && !strcmp(hyp.hdoms[i]->name, name)) {
