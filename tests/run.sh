@@ -16,6 +16,7 @@ failed=0
 failures=()
 logdir=build/test-logs
 TSAN_SUITES="test_tbuf test_hv_stress"
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
 mkdir -p "$logdir"
 
 run_suite() {
@@ -23,8 +24,11 @@ run_suite() {
     local log="$logdir/${name//\//_}.log"
     local start end rc p f
     start=$(date +%s)
-    CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log" 2>&1 </dev/null
+    # A hung suite is a failure of its own, not a hung CI run.
+    CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$SUITE_TIMEOUT" "$@" \
+        >"$log" 2>&1 </dev/null
     rc=$?
+    [ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${SUITE_TIMEOUT}s" >>"$log"
     end=$(date +%s)
     p=$(grep -c '^ok ' "$log")
     f=$(grep -c '^not ok ' "$log")
