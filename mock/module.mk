@@ -15,7 +15,7 @@ $(BIN)/$(1): $(call objs,$(wildcard mock/cmd/$(1)/*.c)) $(LIB_MOCK) $(LIB_HV) $(
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(LDLIBS_$(1))
 $(call objs,$(wildcard mock/cmd/$(1)/*.c)): MODCFLAGS := -Imock
-$(if $(filter %-selftest %-bench,$(1)),NOINST_PROGS,PROGS) += $(BIN)/$(1)
+$(if $(filter %-selftest %-bench xenclaim-scenario,$(1)),NOINST_PROGS,PROGS) += $(BIN)/$(1)
 endef
 $(foreach c,$(MOCK_CMDS),$(eval $(call mock_cmd_rule,$(c))))
 MANPAGES   += $(wildcard mock/man/*.1)

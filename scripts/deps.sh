@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="gcc make libc6-dev pkg-config libcmocka-dev libncurses-dev libxen-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev libmicrohttpd-dev libcurl4-openssl-dev libsnappy-dev"
-CHECK_PKGS="$BUILD_PKGS xen-utils-common clang libclang-rt-14-dev tmux hyperfine prometheus golang-github-prometheus-client-model-dev curl jq qemu-system-x86 busybox-static cpio kmod"
+CHECK_PKGS="$BUILD_PKGS xen-utils-common python3 librsvg2-bin clang libclang-rt-14-dev tmux hyperfine prometheus golang-github-prometheus-client-model-dev curl jq qemu-system-x86 busybox-static cpio kmod"
 RUN_PKGS="$BUILD_PKGS tmux"
 
 case "${1:-build}" in

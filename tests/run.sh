@@ -15,7 +15,7 @@ passed=0
 failed=0
 failures=()
 logdir=build/test-logs
-TSAN_SUITES="test_tbuf test_hv_stress"
+TSAN_SUITES="test_tbuf test_hv_stress test_analyze"
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
 mkdir -p "$logdir"
 

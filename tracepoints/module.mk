@@ -43,3 +43,6 @@ $(XCT_FUZZ): tests/fuzz/fuzz_reader.c $(XCT_FUZZ_SRCS) $(wildcard tracepoints/xc
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o $@ tests/fuzz/fuzz_reader.c $(XCT_FUZZ_SRCS)
 fuzz: $(XCT_FUZZ)
+
+# libxctrace and its headers are installed for other consumers.
+INSTALL_LIBS += $(LIB_XCT)

@@ -1,0 +1,289 @@
+/* xca_int.h: what the modules of libxcanalyze share (not API). */
+/* SPDX-License-Identifier: MIT */
+#ifndef XCA_INT_H
+#define XCA_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xca.h"
+
+/* ---- spill files (xca_spill.c) ----------------------------------------- */
+
+/*
+ * An append-only file of fixed-size items, created (unlinked) at the
+ * first put.  Items are written through a buffer; an item already
+ * written can be patched.  Offsets are byte offsets in the file.
+ */
+struct xca_spill {
+    int fd;                     /* -1 until the first put */
+    size_t item;                /* item size */
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t base;              /* file offset of buf[0] */
+    uint64_t count;             /* items put */
+    int err;                    /* first error (negative errno) */
+};
+
+void xca_spill_init(struct xca_spill *s, size_t item);
+void xca_spill_close(struct xca_spill *s);
+/* Append one item; *off (may be NULL) gets its offset.  0 or -errno. */
+int xca_spill_put(struct xca_spill *s, const void *item, uint64_t *off);
+/* Overwrite n bytes at off of what was put.  0 or -errno. */
+int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
+                    size_t n);
+/* Read the item at off into item.  0 or -errno. */
+int xca_spill_get(struct xca_spill *s, uint64_t off, void *item);
+/*
+ * Call cb on every item in order; stops at a non-zero return of cb and
+ * returns it; 0 at the end; -errno on a read error.
+ */
+int xca_spill_walk(struct xca_spill *s, void *scratch,
+                   int (*cb)(void *opaque, const void *item),
+                   void *opaque);
+
+/* ---- the host timeline (xca_series.c) ---------------------------------- */
+
+struct xca_tl {
+    struct xca_point *p;
+    unsigned int n, cap;        /* buckets used, kept at most */
+    uint64_t base, width;       /* start of bucket 0, ticks per bucket */
+    uint64_t cur_end;           /* end of bucket n - 1 */
+    int64_t val[XCA_NSERIES];   /* current values */
+    int started;
+};
+
+int xca_tl_init(struct xca_tl *t, unsigned int cap);
+void xca_tl_free(struct xca_tl *t);
+/* The series take the values v from tsc on (tsc never decreases). */
+void xca_tl_set_slow(struct xca_tl *t, uint64_t tsc, const int64_t *v);
+
+static inline void xca_tl_set(struct xca_tl *t, uint64_t tsc,
+                              const int64_t *v)
+{
+    struct xca_point *b;
+    unsigned int s;
+
+    if (__builtin_expect(!t->started || tsc >= t->cur_end, 0)) {
+        xca_tl_set_slow(t, tsc, v);
+        return;
+    }
+    b = &t->p[t->n - 1];
+    for (s = 0; s < XCA_NSERIES; s++) {
+        int64_t x = v[s];
+
+        t->val[s] = x;
+        b->last[s] = x;
+        if (x < b->min[s])
+            b->min[s] = x;
+        if (x > b->max[s])
+            b->max[s] = x;
+    }
+}
+/* Count a denial at tsc; mark [from, to] uncertain. */
+void xca_tl_denial(struct xca_tl *t, uint64_t tsc);
+void xca_tl_uncertain(struct xca_tl *t, uint64_t from, uint64_t to);
+/* Extend the buckets to cover tsc (the end of the window). */
+void xca_tl_close(struct xca_tl *t, uint64_t tsc);
+
+/* ---- host figures as the records give them ---------------------------- */
+
+/*
+ * The host's free, freeable and outstanding pages at the current record.
+ * Outstanding is the last reported total plus the change in the sum of
+ * the replayed claims since (stakes are not followed by a heap record).
+ */
+struct xca_host {
+    int in_dump;
+    uint64_t rep_out;           /* outstanding as last reported */
+    uint64_t rep_sum;           /* replayed claims sum at that report */
+    int known;                  /* a host figure has been reported */
+};
+
+/* Values of the series from the replay's host state. */
+static inline void xca_host_values(const struct xca_host *h,
+                                   const struct xct_replay_host *rh,
+                                   int64_t *v)
+{
+    /* In unsigned arithmetic: absurd figures wrap, they cannot trap. */
+    uint64_t out = h->rep_out + rh->claims_sum - h->rep_sum;
+
+    v[XCA_S_FREE] = (int64_t)rh->free;
+    v[XCA_S_FREEABLE] = (int64_t)rh->freeable;
+    v[XCA_S_OUTSTANDING] = (int64_t)out;
+    v[XCA_S_HEADROOM] = (int64_t)(rh->free + rh->freeable - out);
+}
+
+/* Re-base after a record that reports the outstanding total. */
+static inline void xca_host_report(struct xca_host *h,
+                                   const struct xct_replay_host *rh)
+{
+    h->rep_out = rh->outstanding;
+    h->rep_sum = rh->claims_sum;
+    h->known = 1;
+}
+
+/*
+ * Follow the host figures through replay event ev.  Returns 0 while a
+ * state dump is being read (the figures are not complete yet), else 1.
+ */
+static inline int xca_host_event(struct xca_host *h,
+                                 enum xct_replay_event ev,
+                                 const struct xct_replay_host *rh)
+{
+    switch (ev) {
+    case XCT_REPLAY_EV_DUMP_START:
+        h->in_dump = 1;
+        return 0;
+    case XCT_REPLAY_EV_DUMP_DOMAIN:
+        return 0;
+    case XCT_REPLAY_EV_DUMP_END:
+        h->in_dump = 0;
+        xca_host_report(h, rh);
+        return 1;
+    case XCT_REPLAY_EV_HEAP:
+    case XCT_REPLAY_EV_RELEASE_CANCEL:
+    case XCT_REPLAY_EV_RELEASE_DRAWN:
+    case XCT_REPLAY_EV_RELEASE_DEATH:
+    case XCT_REPLAY_EV_DENIAL_HOST:
+    case XCT_REPLAY_EV_FAILED_HOST:
+        xca_host_report(h, rh);
+        return 1;
+    default:
+        return !h->in_dump;
+    }
+}
+
+/* Write s with XML's special characters escaped. */
+void xca_xml_str(FILE *f, const char *s);
+
+/* ---- Perfetto (xca_perfetto.c) ----------------------------------------- */
+
+struct xca_pf {
+    FILE *f;
+    uint64_t t0;                /* TSC of time 0 */
+    double ns_per_tick;
+    int started;
+    int err;
+};
+
+void xca_pf_init(struct xca_pf *p, FILE *f, uint64_t t0, double cpu_hz);
+/* Host tracks and the instant tracks; once, before anything else. */
+void xca_pf_begin(struct xca_pf *p);
+/* A domain's tracks (claim, tot_pages), once per domain. */
+void xca_pf_domain(struct xca_pf *p, uint32_t domid);
+/* Counter tracks: host series s (enum xca_series but headroom) ... */
+void xca_pf_host(struct xca_pf *p, unsigned int s, uint64_t tsc,
+                 int64_t pages);
+/* ... a domain's claim (what 0) or tot_pages (what 1). */
+void xca_pf_dom(struct xca_pf *p, uint32_t domid, unsigned int what,
+                uint64_t tsc, int64_t pages);
+/* Instant events: a denial (track 0) or refused stake (track 1). */
+void xca_pf_instant(struct xca_pf *p, unsigned int track, uint64_t tsc,
+                    const char *name);
+/* 0, or -EIO when a write failed. */
+int xca_pf_end(struct xca_pf *p);
+
+/* ---- the analysis handle (xca_core.c) ---------------------------------- */
+
+#define XCA_LEAF 256u
+
+/*
+ * Per domid: what the analysis follows.  What every record touches
+ * (the tot_pages and claim_draw path) fills the first cache line; the
+ * open life and the aggregates take it from there when they are read.
+ */
+struct xca_dstate {
+    /* hot */
+    uint32_t claim;             /* last known claim */
+    uint32_t tot;
+    uint8_t seen, open, pf, pad_;
+    uint32_t holder;            /* index + 1 in holders[], 0: none */
+    uint32_t peak_tot;          /* -> agg.peak_tot */
+    uint32_t draws;             /* -> life.draws */
+    uint64_t pages_drawn;       /* -> agg.pages_drawn */
+    uint64_t last_tsc;          /* -> agg.last_tsc */
+    uint64_t drawn;             /* -> life.drawn */
+    uint64_t first_draw_tsc, last_draw_tsc;     /* -> life's */
+    /* cold */
+    struct xca_life life;       /* the open claim (but the above) */
+    uint64_t head, tail;        /* its lives in the spill, offset + 1 */
+    struct xca_domain agg;
+} __attribute__((aligned(64)));
+
+struct xca {
+    struct xca_opts o;
+    uint32_t *domains;          /* copy of the filter */
+    uint8_t *want;              /* per domid: selected (NULL: all are) */
+    struct xct_replay *rp;
+    const struct xct_replay_host *rh;   /* the replay's host state */
+    /* Domains by domid: leaves of XCA_LEAF, allocated when first used. */
+    struct xca_dstate *leaf[XCA_MAX_DOMAINS / XCA_LEAF];
+    uint64_t seen[XCA_MAX_DOMAINS / 64];   /* bit per domid seen */
+    uint32_t nseen;             /* domains seen */
+    uint32_t *holders;          /* domids with a claim > 0 */
+    uint32_t nholders, cap_holders;
+
+    struct xca_host host;
+    struct xca_tl tl;
+    struct xca_pf pf;
+    int pf_on;
+
+    struct xca_spill lives, denials, fails, issues, gaps;
+    struct xca_denial pend;     /* denial waiting for its heap record */
+    int pend_on;
+
+    struct xca_summary s;
+    int started, in_win, entered;
+    uint64_t cur_tsc, cur_off;
+    unsigned int cur_cpu;
+    uint64_t last_change;       /* for the time without headroom */
+    int lost_open;              /* LOST gaps wait for the next dump */
+    uint64_t lost_gap_off;      /* the first one's offset in the spill */
+    uint64_t lost_from;         /* the state is inexact since */
+    int finished;
+    int err;
+};
+
+/*
+ * With many domains the state of the domain a record names is rarely in
+ * the caches: the reading loop calls this a few records ahead so that
+ * the analysis' and the replay's state of that domain are on their way.
+ */
+#define XCA_PREFETCH_DOMAINS 4096u  /* from this many domains seen on */
+
+static inline void xca_prefetch(const struct xca *a,
+                                const struct xct_record *r)
+{
+    uint32_t minor = r->event - (XCT_TRC_MEM | XCT_MINOR_BASE);
+    uint32_t id = r->words[0];
+    const struct xca_dstate *l;
+
+    if (minor >= XCT_REPLAY_NREC - 1 || minor == XCT_MINOR_HEAP -
+        XCT_MINOR_BASE || id >= XCA_MAX_DOMAINS)
+        return;
+    l = a->leaf[id / XCA_LEAF];
+    if (l)
+        __builtin_prefetch(&l[id % XCA_LEAF]);
+    __builtin_prefetch(xct_replay_dom(a->rp, id));
+}
+
+/*
+ * TSC of the end of a's window when the first record has TSC first
+ * (UINT64_MAX without --to): the reader stops at the first record past
+ * it, whichever thread reads.
+ */
+uint64_t xca_window_end(const struct xca *a, uint64_t first);
+
+/* ---- formatting helpers (xca_units.c) ---------------------------------- */
+
+/* "1.50 GiB", "512.0 MiB", "12 KiB" for pages (4 KiB each). */
+const char *xca_fmt_pages(char *buf, size_t len, int64_t pages);
+const char *xca_fmt_pages_d(char *buf, size_t len, double pages);
+/* Write s as a JSON string (quotes, escapes). */
+void xca_json_str(FILE *f, const char *s);
+/* Write s as a CSV field (quoted when needed). */
+void xca_csv_str(FILE *f, const char *s);
+
+#endif /* XCA_INT_H */

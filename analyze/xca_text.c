@@ -1,0 +1,451 @@
+/* xca_text.c: the readable report of an analysis. */
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xca_int.h"
+
+#define ROWS 24                 /* timeline rows at most */
+
+struct ctx {
+    struct xca *a;
+    FILE *f;
+    unsigned int n;
+    char b1[32], b2[32], b3[32], b4[32];
+};
+
+static const char *pg(char *buf, int64_t pages)
+{
+    return xca_fmt_pages(buf, 32, pages);
+}
+
+static double secs(const struct ctx *c, uint64_t tsc)
+{
+    return xca_seconds(c->a, tsc);
+}
+
+static const char *errname(int32_t result)
+{
+    return result < 0 && result > -4096 ? xct_errno_name(-result) : "?";
+}
+
+/* ---- header and host ---------------------------------------------------- */
+
+static void header(struct ctx *c, const char *name)
+{
+    const struct xca_summary *s = &c->a->s;
+    const struct xca_opts *o = &c->a->o;
+    unsigned int i;
+    int any = 0;
+
+    fprintf(c->f, "xenclaim-analyze report: %s\n", name ? name : "trace");
+    fprintf(c->f, "trace:    %" PRIu64 " records in %" PRIu64 " windows "
+            "from %u CPUs, %" PRIu64 " bytes read; %.6f s at %.6g MHz\n",
+            s->records, s->windows, s->cpus, s->bytes,
+            s->records ? (double)(s->last_tsc - s->first_tsc) / s->cpu_hz
+                       : 0.0, s->cpu_hz / 1e6);
+    fprintf(c->f, "events:   %" PRIu64 " xenclaim", s->xenclaim);
+    for (i = 0; i < XCT_REPLAY_NREC - 1; i++) {
+        const struct xct_event_desc *d = xct_event_desc_at(i);
+
+        if (s->by_event[i] && d)
+            fprintf(c->f, "%s%s %" PRIu64, any++ ? ", " : " (", d->name,
+                    s->by_event[i]);
+    }
+    fprintf(c->f, "%s; %" PRIu64 " foreign, skipped", any ? ")" : "",
+            s->foreign);
+    if (s->foreign) {
+        static const char *const cls[8] = { "gen", "sched", "dom0op",
+            "hvm", "mem", "pv", "shadow", "hw" };
+
+        any = 0;
+        for (i = 0; i < 8; i++)
+            if (s->by_class[i])
+                fprintf(c->f, "%s%s %" PRIu64, any++ ? ", " : " (",
+                        cls[i], s->by_class[i]);
+        if (s->other_mem)
+            fprintf(c->f, "; other TRC_MEM %" PRIu64, s->other_mem);
+        fputs(")", c->f);
+    }
+    if (s->lost_events)
+        fprintf(c->f, "; %" PRIu64 " lost-records records",
+                s->lost_events);
+    fputc('\n', c->f);
+    if (o->has_from || o->has_to)
+        fprintf(c->f, "window:   %.6f s .. %.6f s%s\n",
+                secs(c, s->win_from), secs(c, s->win_to),
+                s->past_window ? " (later records not read)" : "");
+    else
+        fprintf(c->f, "window:   the whole trace\n");
+    if (o->ndomains) {
+        fputs("domains:  only", c->f);
+        for (i = 0; i < o->ndomains; i++)
+            fprintf(c->f, " d%u", o->domains[i]);
+        fputc('\n', c->f);
+    }
+    if (s->lost || s->read_errors)
+        fprintf(c->f, "state:    UNCERTAIN: %" PRIu64 " records lost, %"
+                PRIu64 " problems in the file (see gaps)\n", s->lost,
+                s->read_errors);
+    else if (s->exact_start)
+        fputs("state:    exact: the trace begins with a state dump and "
+              "loses nothing\n", c->f);
+    else
+        fputs("state:    partial: no state dump at the start; figures "
+              "before the first report are unknown\n", c->f);
+}
+
+static void extreme(struct ctx *c, const char *what,
+                    const struct xca_extreme *e)
+{
+    if (!e->valid)
+        return;
+    fprintf(c->f, "  %-20s %" PRId64 " (%s) at %.6f s\n", what, e->value,
+            pg(c->b1, e->value), secs(c, e->tsc));
+}
+
+static void host(struct ctx *c)
+{
+    const struct xca_summary *s = &c->a->s;
+    double span = (double)(s->win_to - s->win_from);
+    unsigned int i, n;
+    uint64_t w;
+    const struct xca_point *p = xca_timeline(c->a, &n, &w);
+
+    fputs("\nhost (pages of 4 KiB; headroom = free + freeable - "
+          "outstanding):\n", c->f);
+    if (!s->have_start) {
+        fputs("  no host figures in the window\n", c->f);
+        return;
+    }
+    fprintf(c->f, "  at start   free %" PRId64 " (%s), freeable %" PRId64
+            " (%s), outstanding %" PRId64 " (%s)\n",
+            s->start[XCA_S_FREE], pg(c->b1, s->start[XCA_S_FREE]),
+            s->start[XCA_S_FREEABLE], pg(c->b2, s->start[XCA_S_FREEABLE]),
+            s->start[XCA_S_OUTSTANDING],
+            pg(c->b3, s->start[XCA_S_OUTSTANDING]));
+    fprintf(c->f, "  at end     free %" PRId64 " (%s), freeable %" PRId64
+            " (%s), outstanding %" PRId64 " (%s)\n",
+            s->end[XCA_S_FREE], pg(c->b1, s->end[XCA_S_FREE]),
+            s->end[XCA_S_FREEABLE], pg(c->b2, s->end[XCA_S_FREEABLE]),
+            s->end[XCA_S_OUTSTANDING],
+            pg(c->b3, s->end[XCA_S_OUTSTANDING]));
+    extreme(c, "lowest free", &s->low_free);
+    extreme(c, "lowest headroom", &s->low_headroom);
+    extreme(c, "highest outstanding", &s->high_outstanding);
+    fprintf(c->f, "  %-20s %.6f s (%.1f%% of the window)\n",
+            "no headroom for", (double)s->no_headroom_ticks / s->cpu_hz,
+            span > 0 ? 100.0 * (double)s->no_headroom_ticks / span : 0.0);
+
+    if (!p || !n)
+        return;
+    /* Group buckets into at most ROWS rows. */
+    fputs("\ntimeline (lowest .. highest in each interval; ? marks lost "
+          "records and the\ninexact state after them):\n", c->f);
+    fprintf(c->f, "  %-11s %-23s %-11s %-23s %-11s %s\n", "FROM (s)",
+            "FREE", "FREEABLE", "OUTSTANDING", "HEADROOM", "DENIALS");
+    for (i = 0; i < n;) {
+        unsigned int per = (n + ROWS - 1) / ROWS, j, k;
+        struct xca_point r = p[i];
+        char fr[64], out[64];
+
+        for (j = i + 1; j < i + per && j < n; j++) {
+            for (k = 0; k < XCA_NSERIES; k++) {
+                if (p[j].min[k] < r.min[k])
+                    r.min[k] = p[j].min[k];
+                if (p[j].max[k] > r.max[k])
+                    r.max[k] = p[j].max[k];
+                r.last[k] = p[j].last[k];
+            }
+            r.denials += p[j].denials;
+            r.uncertain |= p[j].uncertain;
+        }
+        snprintf(fr, sizeof(fr), "%s..%s", pg(c->b1, r.min[XCA_S_FREE]),
+                 pg(c->b2, r.max[XCA_S_FREE]));
+        snprintf(out, sizeof(out), "%s..%s",
+                 pg(c->b1, r.min[XCA_S_OUTSTANDING]),
+                 pg(c->b2, r.max[XCA_S_OUTSTANDING]));
+        fprintf(c->f, "  %-11.6f %-23s %-11s %-23s %-11s %u%s\n",
+                secs(c, r.tsc), fr, pg(c->b3, r.max[XCA_S_FREEABLE]), out,
+                pg(c->b4, r.min[XCA_S_HEADROOM]), r.denials,
+                r.uncertain ? " ?" : "");
+        i = j;
+    }
+}
+
+/* ---- domains and claims ------------------------------------------------- */
+
+static void domains(struct ctx *c)
+{
+    const struct xca_domain *d;
+    char drawn[32], peak[32], tot[32];
+
+    fputs("\ndomains (counts in the window):\n", c->f);
+    fprintf(c->f, "  %-6s %6s %9s %9s %6s %5s %7s %6s %7s %11s %11s %11s\n",
+            "DOMID", "STAKES", "CANCELLED", "SATISFIED", "DEATH", "OPEN",
+            "REFUSED", "DENIED", "BLOCKED", "DRAWN", "PEAK CLAIM",
+            "PEAK TOT");
+    for (d = xca_domain_next(c->a, NULL); d; d = xca_domain_next(c->a, d))
+        fprintf(c->f, "  d%-5u %6u %9u %9u %6u %5u %7u %6u %7u %11s %11s "
+                "%11s\n", d->domid, d->stakes, d->cancelled, d->satisfied,
+                d->deaths + d->destroyed, d->open, d->refused, d->denials,
+                d->blocked, pg(drawn, (int64_t)d->pages_drawn),
+                pg(peak, d->peak_claim), pg(tot, d->peak_tot));
+}
+
+static int life_line(void *opaque, const struct xca_life *l)
+{
+    struct ctx *c = opaque;
+    double t0 = secs(c, l->start_tsc), t1 = secs(c, l->end_tsc);
+
+    c->n++;
+    if (l->flags & XCA_LIFE_FROM_DUMP)
+        fprintf(c->f, "    #%u held when the trace began (%.6f s): %u pages "
+                "(%s)\n", c->n, t0, l->staked, pg(c->b1, l->staked));
+    else if (l->flags & XCA_LIFE_UNSEEN)
+        fprintf(c->f, "    #%u first seen at %.6f s (stake not in the "
+                "trace): %u pages (%s)\n", c->n, t0, l->staked,
+                pg(c->b1, l->staked));
+    else
+        fprintf(c->f, "    #%u staked at %.6f s: %u pages (%s), target %"
+                PRIu64 "%s\n", c->n, t0, l->staked, pg(c->b1, l->staked),
+                l->target, (l->flags & XCA_LIFE_FREE_ONLY) ?
+                ", free pages only" : "");
+    if (l->draws) {
+        double dt = secs(c, l->last_draw_tsc) - t0;
+
+        fprintf(c->f, "       drawn %" PRIu64 " pages (%s) by %u "
+                "allocations from %.6f s to %.6f s", l->drawn,
+                pg(c->b1, (int64_t)l->drawn), l->draws,
+                secs(c, l->first_draw_tsc), secs(c, l->last_draw_tsc));
+        if (dt > 0)
+            fprintf(c->f, ": %s/s", xca_fmt_pages_d(c->b2, sizeof(c->b2),
+                                                    (double)l->drawn / dt));
+        fputc('\n', c->f);
+    } else {
+        fputs("       never drawn\n", c->f);
+    }
+    if (l->regrown)
+        fprintf(c->f, "       given back %" PRIu64 " pages (%s) by frees\n",
+                l->regrown, pg(c->b1, (int64_t)l->regrown));
+    if (l->end == XCA_END_OPEN)
+        fprintf(c->f, "       still open at %.6f s, after %.6f s: %u pages "
+                "(%s) outstanding\n", t1, t1 - t0, l->left,
+                pg(c->b1, l->left));
+    else
+        fprintf(c->f, "       %s at %.6f s, after %.6f s%s%s%s\n",
+                xca_end_name(l->end), t1, t1 - t0,
+                l->left ? ", " : "", l->left ? pg(c->b1, l->left) : "",
+                l->left ? " left" : "");
+    return 0;
+}
+
+static int claims(struct ctx *c)
+{
+    const struct xca_domain *d;
+    int rc;
+
+    fprintf(c->f, "\nclaims, per domain (%" PRIu64 "):\n", c->a->s.lives);
+    for (d = xca_domain_next(c->a, NULL); d; d = xca_domain_next(c->a, d)) {
+        if (!d->lives)
+            continue;
+        fprintf(c->f, "  d%u (%u claim%s)\n", d->domid, d->lives,
+                d->lives == 1 ? "" : "s");
+        c->n = 0;
+        rc = xca_foreach_life(c->a, d->domid, life_line, c);
+        if (rc < 0)
+            return rc;
+    }
+    if (!c->a->s.lives)
+        fputs("  none\n", c->f);
+    return 0;
+}
+
+/* ---- refusals ----------------------------------------------------------- */
+
+static int fail_line(void *opaque, const struct xca_stake_fail *s)
+{
+    struct ctx *c = opaque;
+    uint64_t have = s->free;
+    int64_t avail;
+
+    /* free (+ freeable unless free_only) - outstanding, at least 0 */
+    if (!(s->flags & XCT_CLAIMF_FREE_ONLY))
+        have = have + s->freeable < have ? UINT64_MAX : have + s->freeable;
+    avail = have > s->outstanding ? (int64_t)(have - s->outstanding) : 0;
+    if (avail < 0)
+        avail = INT64_MAX;
+    fprintf(c->f, "  %.6f s  d%-5u %-7s target %" PRIu64 " pages (%s), "
+            "owns %u, offset %" PRIu64 "\n", secs(c, s->tsc), s->domid,
+            errname(s->result), s->nr_pages,
+            pg(c->b1, (int64_t)s->nr_pages), s->tot_pages, s->offset);
+    if (s->result == -ENOMEM && s->nr_pages > s->tot_pages &&
+        s->host_known)
+        fprintf(c->f, "      asked %" PRIu64 " (%s), available %" PRId64
+                " (%s) = free %s%s - outstanding %s\n",
+                s->nr_pages - s->tot_pages,
+                pg(c->b1, (int64_t)(s->nr_pages - s->tot_pages)), avail,
+                pg(c->b2, avail), pg(c->b3, (int64_t)s->free),
+                (s->flags & XCT_CLAIMF_FREE_ONLY) ? " (free only)" : "",
+                pg(c->b4, (int64_t)s->outstanding));
+    return 0;
+}
+
+static int denial_line(void *opaque, const struct xca_denial *d)
+{
+    struct ctx *c = opaque;
+    unsigned int i;
+
+    if (d->domid == XCT_DOMID_ANON)
+        fprintf(c->f, "  %.6f s  anonymous", secs(c, d->tsc));
+    else
+        fprintf(c->f, "  %.6f s  d%-5u", secs(c, d->tsc), d->domid);
+    fprintf(c->f, " order %u (%" PRIu64 " page%s)%s, own claim %u, offset %"
+            PRIu64 "\n", d->order, (uint64_t)1 << (d->order & 63),
+            d->order ? "s" : "",
+            (d->memflags & XCT_MEMF_NO_REFCOUNT) ? " no_refcount" : "",
+            d->claim, d->offset);
+    if (d->host_known)
+        fprintf(c->f, "      host: free %" PRIu64 " (%s), freeable %" PRIu64
+                " (%s), outstanding %" PRIu64 " (%s)\n", d->free,
+                pg(c->b1, (int64_t)d->free), d->freeable,
+                pg(c->b2, (int64_t)d->freeable), d->outstanding,
+                pg(c->b3, (int64_t)d->outstanding));
+    else
+        fputs("      host: figures missing (no heap record after it)\n",
+              c->f);
+    if (d->failed)
+        return 0;
+    if (!d->nholders) {
+        fputs("      blocked by: no other domain held a claim (plain "
+              "exhaustion)\n", c->f);
+        return 0;
+    }
+    fprintf(c->f, "      blocked by %u domain%s holding %s:", d->nholders,
+            d->nholders == 1 ? "" : "s", pg(c->b1, (int64_t)d->held));
+    for (i = 0; i < d->nshown; i++)
+        fprintf(c->f, "%s d%u %s", i ? "," : "", d->top[i].domid,
+                pg(c->b1, d->top[i].claim));
+    if (d->nshown < d->nholders)
+        fprintf(c->f, ", %u more", d->nholders - d->nshown);
+    fputc('\n', c->f);
+    return 0;
+}
+
+struct pick {
+    struct ctx *c;
+    int failed;
+};
+
+static int denial_pick(void *opaque, const struct xca_denial *d)
+{
+    const struct pick *p = opaque;
+
+    return (int)d->failed == p->failed ? denial_line(p->c, d) : 0;
+}
+
+/* ---- gaps and consistency ----------------------------------------------- */
+
+static int gap_line(void *opaque, const struct xca_gap *g)
+{
+    struct ctx *c = opaque;
+
+    switch (g->kind) {
+    case XCA_GAP_LOST:
+        if (g->from_tsc)
+            fprintf(c->f, "  %.6f .. %.6f s", secs(c, g->from_tsc),
+                    secs(c, g->to_tsc));
+        else
+            fprintf(c->f, "  before %.6f s", secs(c, g->to_tsc));
+        fprintf(c->f, ", offset %" PRIu64 ", cpu %u: %" PRIu64 " records "
+                "lost (%s); state inexact ", g->offset, g->cpu, g->lost,
+                g->msg);
+        if (g->until_tsc)
+            fprintf(c->f, "until the dump at %.6f s\n",
+                    secs(c, g->until_tsc));
+        else
+            fputs("to the end\n", c->f);
+        break;
+    default:
+        fprintf(c->f, "  offset %" PRIu64 ": %s: %s\n", g->offset,
+                g->kind == XCA_GAP_STOPPED ? "reading stopped" :
+                "skipped to the next window", g->msg);
+        break;
+    }
+    return 0;
+}
+
+static int issue_line(void *opaque, const struct xca_issue *i)
+{
+    struct ctx *c = opaque;
+
+    fprintf(c->f, "  offset %" PRIu64 " (%.6f s): %s\n", i->offset,
+            secs(c, i->tsc), i->msg);
+    return 0;
+}
+
+int xca_report_text(struct xca *a, FILE *out, const char *name)
+{
+    struct ctx c = { .a = a, .f = out };
+    struct pick pk = { &c, 0 };
+    const struct xca_summary *s;
+    int rc;
+
+    if (!a || !out)
+        return -EINVAL;
+    s = &a->s;
+    header(&c, name);
+    host(&c);
+    domains(&c);
+    rc = claims(&c);
+    if (rc < 0)
+        return rc;
+
+    fprintf(out, "\nrefused stakes (%" PRIu64 "):\n", s->stake_fails);
+    if (!s->stake_fails)
+        fputs("  none\n", out);
+    rc = xca_foreach_stake_fail(a, fail_line, &c);
+    if (rc < 0)
+        return rc;
+
+    fprintf(out, "\ndenials because of claims (%" PRIu64 "):\n",
+            s->denials);
+    if (!s->denials)
+        fputs("  none\n", out);
+    rc = xca_foreach_denial(a, denial_pick, &pk);
+    if (rc < 0)
+        return rc;
+    if (s->failed_allocs) {
+        fprintf(out, "\nallocation failures, no free block, not claims (%"
+                PRIu64 "):\n", s->failed_allocs);
+        pk.failed = 1;
+        rc = xca_foreach_denial(a, denial_pick, &pk);
+        if (rc < 0)
+            return rc;
+    }
+
+    fprintf(out, "\ngaps: lost or skipped records (%" PRIu64 "):\n",
+            s->gaps);
+    if (!s->gaps)
+        fputs("  none\n", out);
+    rc = xca_foreach_gap(a, gap_line, &c);
+    if (rc < 0)
+        return rc;
+
+    if (!s->issues)
+        fprintf(out, "\nconsistency (replay of the accounting): no "
+                "violation in %" PRIu64 " records", s->records);
+    else
+        fprintf(out, "\nconsistency (replay of the accounting): %" PRIu64
+                " violation%s", s->issues, s->issues == 1 ? "" : "s");
+    if (s->issues_outside)
+        fprintf(out, " (and %" PRIu64 " outside the window or filter)",
+                s->issues_outside);
+    fputs(s->issues ? ":\n" : "\n", out);
+    rc = xca_foreach_issue(a, issue_line, &c);
+    if (rc < 0)
+        return rc;
+    return fflush(out) == EOF || ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,141 @@
+/* xca_units.c: parsing durations and rates, formatting sizes and times. */
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xca_int.h"
+
+int xca_parse_time(const char *s, double *secs)
+{
+    static const struct {
+        const char *unit;
+        double scale;
+    } units[] = {
+        { "", 1.0 }, { "s", 1.0 }, { "ms", 1e-3 }, { "us", 1e-6 },
+        { "ns", 1e-9 }, { "min", 60.0 },
+    };
+    char *end;
+    double v;
+    unsigned int i;
+
+    if (!s || !secs || !*s)
+        return -EINVAL;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || !(v >= 0) || !isfinite(v))
+        return -EINVAL;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) == 0) {
+            *secs = v * units[i].scale;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int xca_parse_hz(const char *s, double *hz)
+{
+    char *end;
+    double v;
+
+    if (!s || !hz || !*s)
+        return -EINVAL;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s)
+        return -EINVAL;
+    switch (*end) {
+    case 'k': case 'K': v *= 1e3; end++; break;
+    case 'M': v *= 1e6; end++; break;
+    case 'G': v *= 1e9; end++; break;
+    default: break;
+    }
+    if (strcmp(end, "Hz") == 0 || strcmp(end, "hz") == 0)
+        end += 2;
+    if (*end || !(v > 0) || !isfinite(v))
+        return -EINVAL;
+    *hz = v;
+    return 0;
+}
+
+const char *xca_fmt_pages(char *buf, size_t len, int64_t pages)
+{
+    return xca_fmt_pages_d(buf, len, (double)pages);
+}
+
+const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
+{
+    static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+    double v = pages * 4.0;
+    unsigned int u = 0;
+    const char *sign = "";
+
+    if (v < 0) {
+        sign = "-";
+        v = -v;
+    }
+    while (v >= 1024.0 && u < 3) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%s%.0f %s", sign, v, unit[u]);
+    else
+        snprintf(buf, len, "%s%.*f %s", sign, v < 10 ? 2 : 1, v, unit[u]);
+    return buf;
+}
+
+void xca_json_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    fputc('"', f);
+    for (; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20 || *p >= 0x7f)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+void xca_csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void xca_xml_str(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\t')
+                fputc(*s, f);
+        }
+    }
+}
