@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 pattern=${1:-}
 passed=0
 failed=0
+skipped=0
 failures=()
 logdir=build/test-logs
 TSAN_SUITES="test_tbuf test_hv_stress test_analyze"
@@ -30,8 +31,11 @@ run_suite() {
     rc=$?
     [ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${SUITE_TIMEOUT}s" >>"$log"
     end=$(date +%s)
-    p=$(grep -c '^ok ' "$log")
-    f=$(grep -c '^not ok ' "$log")
+    # TAP: "# SKIP" and "# TODO" lines are neither passes nor failures.
+    p=$(grep '^ok ' "$log" | grep -cv '# *\(SKIP\|skip\|TODO\)')
+    f=$(grep '^not ok ' "$log" | grep -cv '# *\(TODO\|SKIP\|skip\)')
+    s=$(grep -E '^(not )?ok ' "$log" | grep -c '# *\(SKIP\|skip\|TODO\)')
+    skipped=$((skipped + s))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
         echo "not ok - $name exited with status $rc" >>"$log"
@@ -75,5 +79,5 @@ done
 if [ "${#failures[@]}" -ne 0 ]; then
     echo "failed suites: ${failures[*]} (logs in $logdir)"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

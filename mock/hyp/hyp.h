@@ -37,9 +37,31 @@ struct hyp_config {
     unsigned int nr_cpus;               /* simulated CPUs, 1..256 */
     uint64_t dom0_pages;                /* dom0's size at start */
     uint64_t dom0_max_pages;            /* dom0's max_pages (>= dom0_pages) */
-    unsigned int xen_pages_per_domain;  /* anonymous pages a create takes */
+    unsigned int xen_pages_per_domain;  /* anonymous pages a create takes;
+                                           4.17: see below */
     enum hyp_profile profile;
+    /*
+     * 4.17: when Xen's own pages of a destroyed domain come back: at the
+     * start of the first call made xen_free_delay_ms or more after the
+     * destroy (0: the very next call), never during the destroy itself.
+     * Upstream profile: during the destroy, as before.
+     */
+    unsigned int xen_free_delay_ms;
 };
+
+/*
+ * 4.17: Xen's own pages per domain, as measured on Xen 4.17 for the
+ * smallest PV domain: xen_pages_per_domain - 1 pages of its own plus
+ * three small pieces in pool pages that domains share, so a creation
+ * takes N pages on a fresh host and N - 1 when it fits in holes a
+ * destroy left, and a destroy gives back N - 1 to N + 2 (docs/profiles.md).
+ * The host starts with two such pool pages taken (Xen's boot left them):
+ * physinfo's free pages are then total - dom0 - 2.
+ */
+/* The N xenclaim-mock serve --profile 4.17 uses unless told otherwise. */
+#define HYP_XEN417_PAGES_PER_DOMAIN 14u
+/* The delay xenclaim-mock serve --profile 4.17 uses (tens of ms, as seen). */
+#define HYP_XEN417_FREE_DELAY_MS 20u
 
 /* Who makes a call, and on which CPU it runs. */
 struct hyp_caller {
@@ -104,11 +126,17 @@ int hyp_physinfo(const struct hyp_caller *c, struct hyp_physinfo *pi);
  * domctl: create a domain (*domid 0: the next free id, increasing and not
  * reused at once, as Xen does; otherwise that id: -EEXIST if taken).
  * -EPERM for an unprivileged caller, -ENOMEM when Xen's own pages for it
- * cannot be had (claims may cover all free memory).
+ * cannot be had (claims may cover all free memory).  4.17: an id handed
+ * out is used up even when the creation then fails, as Xen 4.17's domctl
+ * moves its id rover before creating.
  */
 int hyp_domain_create(const struct hyp_caller *c, uint32_t *domid,
                       const char *name);
-/* Kill and destroy: releases the claim, frees every page.  -ESRCH. */
+/*
+ * Kill and destroy: releases the claim, frees every page of the domain.
+ * Xen's own pages for it are freed here too (upstream profile), or queued
+ * to come back later (4.17: see xen_free_delay_ms).  -ESRCH, -EPERM.
+ */
 int hyp_domain_destroy(const struct hyp_caller *c, uint32_t domid);
 /* max_pages := max_kb / 4.  -ESRCH, -EPERM. */
 int hyp_domain_setmaxmem(const struct hyp_caller *c, uint32_t domid,
@@ -125,7 +153,10 @@ int hyp_domain_getinfo(const struct hyp_caller *c, uint32_t first,
 /* Find a domain by name: its id, or -ESRCH. */
 int hyp_domain_lookup(const char *name);
 
-/* XENMEM_claim_pages: nr_pages is an absolute target; 0 cancels. */
+/*
+ * XENMEM_claim_pages: nr_pages is an absolute target; 0 cancels.  flags:
+ * XENMEM_CLAIMF_* (4.17: any flag is -EINVAL, as Xen 4.17 has none).
+ */
 int hyp_claim_pages(const struct hyp_caller *c, uint32_t domid,
                     uint64_t nr_pages, unsigned int flags);
 /*

@@ -22,6 +22,7 @@ enum {
     OPT_SOCKET_MODE,
     OPT_PROFILE,
     OPT_XEN_PAGES,
+    OPT_XEN_FREE_DELAY,
     OPT_PIDFILE,
 };
 
@@ -37,6 +38,7 @@ static const struct option long_opts[] = {
     { "trace-pages", required_argument, NULL, 'S' },
     { "profile", required_argument, NULL, OPT_PROFILE },
     { "xen-pages-per-domain", required_argument, NULL, OPT_XEN_PAGES },
+    { "xen-free-delay", required_argument, NULL, OPT_XEN_FREE_DELAY },
     { "foreground", no_argument, NULL, 'f' },
     { "daemon", no_argument, NULL, 'd' },
     { "pidfile", required_argument, NULL, OPT_PIDFILE },
@@ -75,7 +77,11 @@ static void usage(FILE *f)
 "  -c, --cpus N                simulated CPUs, one worker each (default 4)\n"
 "      --dom0-mem SIZE         dom0's memory (default 1G)\n"
 "      --xen-pages-per-domain N  pages Xen takes per created domain "
-"(default 0)\n"
+"(default 0;\n"
+"                              %u with --profile 4.17)\n"
+"      --xen-free-delay MS     4.17: a destroyed domain's Xen pages come\n"
+"                              back MS ms after the destroy (default %u;\n"
+"                              0: at the next call)\n"
 "      --profile P             claim semantics: upstream (default) or 4.17\n"
 "  -s, --socket PATH           socket (default: $XENCLAIM_SOCKET, else\n"
 "                              /run/xenclaim/mock.sock when root or\n"
@@ -96,8 +102,9 @@ static void usage(FILE *f)
 "of 1024); it is rounded down to whole 4 KiB pages.  SIGTERM or SIGINT\n"
 "stops the daemon cleanly.  Exit status: 0 after a clean stop, 1 on an\n"
 "error, 2 on a usage error.\n",
-            XCMD_NAME, XCMD_NAME, XCMD_NAME, XCMD_NAME, XTB_PATH_ENV,
-            XTB_DEFAULT_PATH);
+            XCMD_NAME, XCMD_NAME, XCMD_NAME, XCMD_NAME,
+            HYP_XEN417_PAGES_PER_DOMAIN, HYP_XEN417_FREE_DELAY_MS,
+            XTB_PATH_ENV, XTB_DEFAULT_PATH);
 }
 
 static int bad_usage(const char *fmt, ...)
@@ -165,6 +172,8 @@ static int parse_serve(int argc, char **argv, struct xcmd_opts *o,
     const char *env;
     unsigned int i;
     int c, rc;
+    bool xen_pages_set = false;
+    unsigned long free_delay = HYP_XEN417_FREE_DELAY_MS;
 
     memset(o, 0, sizeof(*o));
     o->socket_mode = 0600;
@@ -233,6 +242,12 @@ static int parse_serve(int argc, char **argv, struct xcmd_opts *o,
                 return *exit_now = bad_usage("bad --xen-pages-per-domain: "
                                              "%s", optarg);
             o->cfg.xen_pages_per_domain = (unsigned int)v;
+            xen_pages_set = true;
+            break;
+        case OPT_XEN_FREE_DELAY:
+            if (parse_uint(optarg, 0, 3600000, 10, &free_delay))
+                return *exit_now = bad_usage("bad --xen-free-delay (ms, at "
+                                             "most 3600000): %s", optarg);
             break;
         case 'f':
             o->daemon = false;
@@ -258,6 +273,12 @@ static int parse_serve(int argc, char **argv, struct xcmd_opts *o,
     }
     if (optind < argc)
         return *exit_now = bad_usage("unexpected argument: %s", argv[optind]);
+    /* 4.17: Xen's own pages per domain, back some time after a destroy. */
+    if (o->cfg.profile == HYP_PROFILE_XEN417) {
+        if (!xen_pages_set)
+            o->cfg.xen_pages_per_domain = HYP_XEN417_PAGES_PER_DOMAIN;
+        o->cfg.xen_free_delay_ms = (unsigned int)free_delay;
+    }
 
     pages = memory >> PAGE_SHIFT;
     if (pages < nodes)

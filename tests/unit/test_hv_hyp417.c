@@ -1,0 +1,162 @@
+/* test_hv_hyp417.c: the mock's Xen 4.17 profile: Xen's own pages per domain, their late return, ids, claim flags. */
+/* SPDX-License-Identifier: MIT */
+/*
+ * One 4.17 host for the whole program (hyp_init() runs once per process):
+ * 14 Xen pages per domain, given back at the start of the next call after
+ * a destroy (delay 0), so that every step is deterministic.  The heap's
+ * free count is read through hv/ directly (get_heap_totals()), which is no
+ * hypercall: it shows what a destroy itself gave back.
+ *
+ * Expected figures are the pool model's, worked out by hand in each test
+ * from docs/profiles.md (pool pages hold one piece of each of three kinds;
+ * the host starts with two partly taken): a creation takes 13 own pages
+ * and a piece of each kind, in the slot of its kind freed last or else in
+ * a new page.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "hv/page_claim.h"
+#include "hyp/hyp.h"
+
+#define TOTAL_PAGES     65536ULL
+#define DOM0_PAGES      4096ULL
+#define BOOT_POOL       2ULL    /* pool pages taken at boot */
+
+static const struct hyp_caller dom0 = { 0, 0 };
+
+/* Free pages as hv/ counts them, without a hypercall. */
+static uint64_t heap_free(void)
+{
+    static struct heap_totals t;
+
+    get_heap_totals(&t);
+    return t.free_pages;
+}
+
+/* Free pages through physinfo (a call: due pages come back first). */
+static uint64_t phys_free(void)
+{
+    struct hyp_physinfo pi;
+
+    assert_int_equal(hyp_physinfo(&dom0, &pi), 0);
+    return pi.free_pages;
+}
+
+static uint32_t create(void)
+{
+    uint32_t id = 0;
+
+    assert_int_equal(hyp_domain_create(&dom0, &id, NULL), 0);
+    return id;
+}
+
+static int setup(void **state)
+{
+    struct hyp_config cfg = {
+        .nr_nodes = 1, .node_pages = { TOTAL_PAGES }, .nr_cpus = 2,
+        .dom0_pages = DOM0_PAGES, .dom0_max_pages = DOM0_PAGES,
+        .xen_pages_per_domain = 14, .profile = HYP_PROFILE_XEN417,
+        .xen_free_delay_ms = 0,
+    };
+
+    (void)state;
+    return hyp_init(&cfg);
+}
+
+/* Two pool pages are taken at boot. */
+static void test_boot(void **state)
+{
+    (void)state;
+    assert_int_equal(phys_free(), TOTAL_PAGES - DOM0_PAGES - BOOT_POOL);
+}
+
+/*
+ * A: 13 + a new page for its first piece (the others fit in the boot
+ * pages) = 14; B the same.  Destroying A gives nothing back during the
+ * destroy; at the next call its 13 own pages (its pieces' pages hold B's
+ * too).  C then fits in A's holes: 13.  Destroying B gives 14 back (its
+ * first piece's page held only that piece); C last gives 14 (its first
+ * piece's page is then empty; the boot pages stay).
+ */
+static void test_pages(void **state)
+{
+    uint64_t f0 = phys_free();
+    uint32_t a, b, c;
+
+    (void)state;
+    a = create();
+    assert_int_equal(heap_free(), f0 - 14);
+    b = create();
+    assert_int_equal(heap_free(), f0 - 28);
+
+    assert_int_equal(hyp_domain_destroy(&dom0, a), 0);
+    assert_int_equal(heap_free(), f0 - 28);         /* not during it */
+    assert_int_equal(phys_free(), f0 - 15);         /* at the next call */
+
+    c = create();
+    assert_int_equal(heap_free(), f0 - 28);         /* into A's holes */
+
+    assert_int_equal(hyp_domain_destroy(&dom0, b), 0);
+    assert_int_equal(heap_free(), f0 - 28);
+    assert_int_equal(phys_free(), f0 - 14);
+    assert_int_equal(hyp_domain_destroy(&dom0, c), 0);
+    assert_int_equal(heap_free(), f0 - 14);
+    assert_int_equal(phys_free(), f0);              /* all back */
+}
+
+/*
+ * A creation needs unclaimed pages; the id it would have had is used up
+ * (4.17: the rover moves first).
+ */
+static void test_create_claimed(void **state)
+{
+    uint64_t f0 = phys_free();
+    uint32_t a, d = 0, e;
+
+    (void)state;
+    a = create();
+    assert_int_equal(hyp_domain_setmaxmem(&dom0, a, TOTAL_PAGES * 4), 0);
+    assert_int_equal(hyp_claim_pages(&dom0, a, f0 - 14, 0), 0);
+    assert_int_equal(hyp_domain_create(&dom0, &d, NULL), -ENOMEM);
+    assert_int_equal(heap_free(), f0 - 14);          /* nothing kept */
+    assert_int_equal(hyp_claim_pages(&dom0, a, 0, 0), 0);
+    e = create();
+    assert_int_equal(e, a + 2);
+    assert_int_equal(hyp_domain_destroy(&dom0, e), 0);
+    assert_int_equal(hyp_domain_destroy(&dom0, a), 0);
+    assert_int_equal(phys_free(), f0);
+}
+
+/* 4.17 has no claim flags: any is -EINVAL, before the domain is looked up. */
+static void test_claim_flags(void **state)
+{
+    uint32_t a;
+
+    (void)state;
+    a = create();
+    assert_int_equal(hyp_domain_setmaxmem(&dom0, a, 1024 * 4), 0);
+    assert_int_equal(hyp_claim_pages(&dom0, a, 100, 1), -EINVAL);
+    assert_int_equal(hyp_claim_pages(&dom0, 30000, 100, 1), -EINVAL);
+    assert_int_equal(hyp_claim_pages(&dom0, a, 100, 0), 0);
+    assert_int_equal(hyp_domain_destroy(&dom0, a), 0);
+    phys_free();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_boot),
+        cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_create_claimed),
+        cmocka_unit_test(test_claim_flags),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
