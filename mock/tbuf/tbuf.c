@@ -429,11 +429,7 @@ uint32_t xtb_data_size(const struct xtb_area *a)
 
 int xtb_mask_match(uint32_t mask, uint32_t event)
 {
-    uint32_t m_cls = (mask >> 16) & 0xfffu, e_cls = (event >> 16) & 0xfffu;
-    uint32_t m_sub = (mask >> 12) & 0xfu, e_sub = (event >> 12) & 0xfu;
-
-    return (mask & event) != 0 && (m_cls & e_cls) != 0 &&
-           (m_sub & e_sub) != 0;
+    return xtb_mask_match_inline(mask, event);
 }
 
 int xtb_enable(struct xtb_area *a)

@@ -145,4 +145,14 @@ static inline uint32_t xtb_ring_add(uint32_t x, uint32_t n, uint32_t dsize)
     return x >= 2 * dsize ? x - 2 * dsize : x;
 }
 
+/* xtb_mask_match(), inline for the writer's hot path. */
+static inline int xtb_mask_match_inline(uint32_t mask, uint32_t event)
+{
+    uint32_t m_cls = (mask >> 16) & 0xfffu, e_cls = (event >> 16) & 0xfffu;
+    uint32_t m_sub = (mask >> 12) & 0xfu, e_sub = (event >> 12) & 0xfu;
+
+    return (mask & event) != 0 && (m_cls & e_cls) != 0 &&
+           (m_sub & e_sub) != 0;
+}
+
 #endif /* XTB_TBUF_LAYOUT_H */
