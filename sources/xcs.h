@@ -62,8 +62,10 @@ struct xcs_opts {
     double speed;       /* trace file: 0 as fast as possible, 1 recorded
                            speed, 2 twice as fast... */
     bool step;          /* trace file: only xcs_step() advances */
-    bool follow;        /* trace file: wait for more at the end */
-    bool tolerant;      /* trace: skip corrupt data instead of failing */
+    bool follow;        /* trace file: wait for more at the end (a
+                           partial window waits for its bytes) */
+    bool tolerant;      /* trace: skip corrupt data instead of failing
+                           (an issue each; inexact until a dump) */
     double cpu_hz;      /* TSC rate of a trace; 0: 1 GHz (the mock's) */
 };
 
@@ -87,14 +89,19 @@ struct xcs_host {
     uint64_t total_pages;           /* 0: unknown (trace sources) */
     uint64_t free_pages;
     uint64_t freeable_pages;
-    uint64_t outstanding_pages;
-    unsigned int nr_nodes;          /* 0: no per-node figures */
+    uint64_t outstanding_pages;     /* exact: the sum of the claims */
+    unsigned int nr_nodes;          /* 0: no per-node figures (traces:
+                                       as of the last dump) */
     uint64_t node_free[XCS_MAX_NODES];
     uint64_t stakes, refused, denials, denials_anon, failed;
-    uint64_t records, foreign, lost;
-    uint64_t issues;                /* replay inconsistencies seen */
+    uint64_t records, foreign, lost;    /* records fed (libxenctrl:
+                                           samples taken) */
+    uint64_t issues;                /* replay inconsistencies seen, plus
+                                       corrupt data skipped (tolerant) */
     bool exact;                     /* state known exactly (trace sources:
-                                       after a dump, until records lost) */
+                                       after a dump, until records are
+                                       lost or skipped; a live source
+                                       that is DOWN is not exact) */
     uint64_t now_ns;                /* source time: trace time for traces,
                                        CLOCK_MONOTONIC for live sources */
 };
@@ -116,6 +123,11 @@ enum xcs_event_kind {
     XCS_EV_DUMP, XCS_EV_ISSUE,
 };
 
+/*
+ * An event: what a trace record means, as it is taken in.  DUMP marks a
+ * state dump (its domains raise no events), ISSUE a replay inconsistency
+ * or skipped data (text says which), LOST records the producer lost.
+ */
 struct xcs_event {
     enum xcs_event_kind kind;
     uint64_t time_ns;               /* source time */
@@ -139,24 +151,52 @@ struct xcs *xcs_open(const struct xcs_opts *opts, char *err, size_t errlen);
 void xcs_close(struct xcs *s);
 
 /*
- * Ingest what is available, waiting at most timeout_ms for something.
- * Returns the records (or polls) taken in, 0 when nothing came, or a
- * negative errno when the source is DOWN or FAILED (see xcs_status()).
+ * Ingest what is available, waiting at most timeout_ms (< 0: 0) for
+ * something.  Returns the records (or polls) taken in, 0 when nothing
+ * came, or a negative errno when the source is DOWN (-ENOTCONN) or FAILED
+ * (-EBADMSG for corrupt input, else the errno of the fatal error); see
+ * xcs_status() for why.  One call works for a bounded time (about 50 ms,
+ * at most 1 M records) so that a UI stays responsive.  When nothing can
+ * come (step mode, a file replayed to its end, FAILED) the call still
+ * waits out its timeout, so that a loop around it does not spin.
+ * A DOWN live source retries connecting (at most once a second) here.
  */
 int xcs_poll(struct xcs *s, int timeout_ms);
-/* Step mode: take in up to n records.  Returns how many, or -errno. */
+/*
+ * Take in up to n records now, whatever the speed (trace sources; meant
+ * for step mode).  Returns how many (fewer when no more are available
+ * yet), -EOPNOTSUPP for live sources, or -errno as xcs_poll().
+ */
 int xcs_step(struct xcs *s, unsigned int n);
 
-/* The current state into snap (its doms array is grown as needed). */
+/*
+ * The current state into snap (its doms array is grown as needed; start
+ * from a zeroed snap).  While a state dump is still being read, only the
+ * domains it has listed are shown.  0, -EINVAL, or -ENOMEM (snap then
+ * holds the domains that fitted).
+ */
 int xcs_snapshot(struct xcs *s, struct xcs_snapshot *snap);
 /* Free what xcs_snapshot() allocated in snap. */
 void xcs_snapshot_release(struct xcs_snapshot *snap);
 
-/* Called for every event as it is taken in (trace sources only). */
+/*
+ * Called for every event as it is taken in, from xcs_poll()/xcs_step()
+ * (trace and mock sources; libxenctrl has none).  NULL fn: none (then no
+ * event text is formatted at all, which is most of the cost of events).
+ */
 void xcs_set_event_cb(struct xcs *s, xcs_event_fn *fn, void *opaque);
 
 /* Status and, when DOWN or FAILED, why. */
 enum xcs_status xcs_status(const struct xcs *s, const char **message);
 const char *xcs_status_name(enum xcs_status st);
+
+/* "stake", "refused"... for an event kind, or "?". */
+const char *xcs_event_kind_name(enum xcs_event_kind k);
+
+/*
+ * Bytes the source holds (handle, replay, domain table, queues; not the
+ * snapshots it filled).  0 for NULL.
+ */
+size_t xcs_memory(const struct xcs *s);
 
 #endif /* XCS_H */
