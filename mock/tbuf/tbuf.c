@@ -436,12 +436,21 @@ int xtb_enable(struct xtb_area *a)
 {
     struct xtb_ctl *ctl = a->ctl;
 
-    if (!atomic_exchange(&ctl->enabled, 1)) {
-        /* Pairs with the acquire in xtb_service(). */
-        atomic_fetch_add_explicit(&ctl->enable_gen, 1, memory_order_release);
-        xtb_futex_wake(&ctl->enable_gen);
-    }
+    /*
+     * Every enable is a request for a fresh state dump, also when tracing
+     * is on already: a consumer that joins late (or discarded the backlog)
+     * starts from exact state.
+     */
+    atomic_store(&ctl->enabled, 1);
+    /* Pairs with the acquire in xtb_service(). */
+    atomic_fetch_add_explicit(&ctl->enable_gen, 1, memory_order_release);
+    xtb_futex_wake(&ctl->enable_gen);
     return 0;
+}
+
+uint32_t xtb_enable_gen(const struct xtb_area *a)
+{
+    return atomic_load_explicit(&a->ctl->enable_gen, memory_order_acquire);
 }
 
 int xtb_disable(struct xtb_area *a)

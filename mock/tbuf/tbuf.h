@@ -136,6 +136,8 @@ int xtb_mask_match(uint32_t mask, uint32_t event);
 /* Enable or disable tracing.  Enabling wakes xtb_service().  0. */
 int xtb_enable(struct xtb_area *a);
 int xtb_disable(struct xtb_area *a);
+/* Count of enable requests so far (each asks for a state dump). */
+uint32_t xtb_enable_gen(const struct xtb_area *a);
 int xtb_enabled(const struct xtb_area *a);             /* 1 or 0 */
 
 void xtb_set_evt_mask(struct xtb_area *a, uint32_t mask);

@@ -79,7 +79,7 @@ struct xcmd_server {
     /* One lock per CPU: whoever holds it is that CPU's only writer. */
     pthread_mutex_t *cpu_lock;
     pthread_mutex_t trace_lock;
-    bool skip_hook;         /* an op already dumped for this enable */
+    uint32_t skip_gen;      /* enable generation an op dumped for */
     bool hv_tracing;        /* hv/ is tracing (hyp_trace_enable) */
 
     /* Work queue, connections, requests in flight: under qlock. */
@@ -147,9 +147,8 @@ static void enable_hook(struct xtb_area *a, void *arg)
 
     pthread_mutex_lock(&s->cpu_lock[0]);
     pthread_mutex_lock(&s->trace_lock);
-    if (s->skip_hook) {
-        s->skip_hook = false;
-    } else {
+    /* No dump when the latest enable request was an op's: it dumped. */
+    if (xtb_enable_gen(a) != s->skip_gen) {
         rc = hyp_trace_enable(&c0, true);
         if (!rc)
             s->hv_tracing = true;
@@ -170,18 +169,14 @@ int xcmd_trace_switch(struct xcmd_server *s, unsigned int cpu,
         return -ENOENT;
     pthread_mutex_lock(&s->trace_lock);
     if (on) {
-        if (!xtb_enabled(s->area)) {
-            /*
-             * Our enable wakes the service thread too; its hook must not
-             * dump a second time.  If a consumer's enable races ours, its
-             * hook runs once and clears the flag: still one dump.
-             */
-            s->skip_hook = true;
-            xtb_enable(s->area);
-            rc = hyp_trace_enable(&c, true);
-        } else if (!s->hv_tracing) {
-            rc = hyp_trace_enable(&c, true);
-        }
+        /*
+         * Our enable wakes the service thread too; its hook must not dump
+         * a second time for it.  A consumer's enable after ours bumps the
+         * generation again, and gets its own dump from the hook.
+         */
+        xtb_enable(s->area);
+        s->skip_gen = xtb_enable_gen(s->area);
+        rc = hyp_trace_enable(&c, true);
         if (!rc)
             s->hv_tracing = true;
     } else {

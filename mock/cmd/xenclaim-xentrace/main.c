@@ -524,7 +524,10 @@ int main(int argc, char **argv)
         memset(all, 0xff, sizeof(all));
         xtb_set_cpu_mask(a, all, XTB_CPU_MASK_WORDS);
     }
-    xtb_enable(a);
+    /*
+     * Discard the backlog before enabling: enabling makes the hypervisor
+     * write its state dump, which must reach the file.
+     */
     if (o.discard) {
         for (cpu = 0; cpu < xtb_ncpus(a); cpu++) {
             n = xtb_discard(a, cpu);
@@ -532,6 +535,7 @@ int main(int argc, char **argv)
                 msg("cpu %u: discarded %zd bytes", cpu, n);
         }
     }
+    xtb_enable(a);
     if (o.verbose)
         msg("tracing: event mask 0x%08x, writing to %s", o.evt_mask,
             out.name);
