@@ -62,7 +62,7 @@ check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan tests
-	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan build/tsan/tests/test_tbuf build/tsan/tests/test_hv_stress build/tsan/tests/test_analyze
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan build/tsan/tests/test_tbuf build/tsan/tests/test_hv_stress build/tsan/tests/test_analyze build/tsan/tests/test_sources
 	@tests/run.sh
 
 bench:

@@ -16,7 +16,7 @@ failed=0
 skipped=0
 failures=()
 logdir=build/test-logs
-TSAN_SUITES="test_tbuf test_hv_stress test_analyze"
+TSAN_SUITES="test_tbuf test_hv_stress test_analyze test_sources"
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
 mkdir -p "$logdir"
 
