@@ -19,6 +19,7 @@
 #define MIN_BUF          (64u << 10)
 #define RESYNC_CHUNK     (64u << 10)
 #define DROP_STEP        (32u << 20)    /* map mode: release pages behind */
+#define PREFETCH_AHEAD   4096u          /* bytes read ahead while checking */
 
 /* A window queued for merging: whole, checked records of one CPU. */
 struct win {
@@ -38,6 +39,7 @@ struct cpu {
     uint64_t tsc;               /* TSC of the record at p (or inherited) */
     uint64_t vtsc;              /* last TSC seen while checking */
     int seen;
+    unsigned int id;            /* index in r->cpu */
 };
 
 struct rerr {
@@ -71,6 +73,8 @@ struct xct_reader {
     struct cpu cpu[XCT_MAX_CPUS];
     uint16_t heap[XCT_MAX_CPUS];
     unsigned int nheap;
+    struct cpu *run;            /* heap root, free to go out; or NULL */
+    uint64_t lim_tsc, lim_off;  /* smallest key of the other CPUs */
     unsigned int lookahead;     /* windows read past a record's window */
     unsigned int qcap;          /* most windows queued */
     unsigned int queued;
@@ -143,6 +147,39 @@ static inline void copy_words(uint32_t *w, const uint8_t *p, uint32_t n)
         memset(w, 0, 28);
         return;
     }
+}
+
+typedef uint32_t v4u32 __attribute__((vector_size(16)));
+
+/*
+ * Masks of the payload words a record of n words has: word_lo[n] for
+ * words 0-3, word_hi[n] for words 3-6.
+ */
+static const v4u32 word_lo[8] = {
+    { 0, 0, 0, 0 }, { ~0u, 0, 0, 0 }, { ~0u, ~0u, 0, 0 },
+    { ~0u, ~0u, ~0u, 0 }, { ~0u, ~0u, ~0u, ~0u }, { ~0u, ~0u, ~0u, ~0u },
+    { ~0u, ~0u, ~0u, ~0u }, { ~0u, ~0u, ~0u, ~0u },
+};
+static const v4u32 word_hi[8] = {
+    { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 },
+    { ~0u, 0, 0, 0 }, { ~0u, ~0u, 0, 0 }, { ~0u, ~0u, ~0u, 0 },
+    { ~0u, ~0u, ~0u, ~0u },
+};
+
+/*
+ * Copy the n payload words at p into w[7], zeroing the rest, when 28
+ * bytes may be read at p (without a branch on n).
+ */
+static inline void copy_words_wide(uint32_t *w, const uint8_t *p, uint32_t n)
+{
+    v4u32 lo, hi;
+
+    memcpy(&lo, p, 16);
+    memcpy(&hi, p + 12, 16);
+    lo &= word_lo[n];
+    hi &= word_hi[n];
+    memcpy(w + 3, &hi, 16);
+    memcpy(w, &lo, 16);
 }
 
 static inline size_t rec_size(uint32_t hdr)
@@ -490,15 +527,45 @@ static size_t check_records(struct xct_reader *r, unsigned int n,
                             uint64_t off, struct rerr *e, int *trunc)
 {
     struct cpu *c = &r->cpu[n];
-    uint64_t vtsc = c->vtsc;
-    size_t i = 0;
+    uint64_t vtsc = c->vtsc, tsc;
+    size_t i = 0, lim = avail < size ? avail : size;
 
     *trunc = 0;
     while (i + 4 <= avail) {
-        uint32_t hdr = ld32(data + i), ev = hdr & XCT_HDR_EVENT_MASK;
-        uint32_t cls = (ev >> 16) & 0xffu;
-        size_t sz = rec_size(hdr);
+        uint32_t hdr, ev;
+        uint32_t cls;
+        size_t sz;
 
+        /* The input is read once, here: keep the next lines coming. */
+        __builtin_prefetch(data + i + PREFETCH_AHEAD);
+        hdr = ld32(data + i);
+        ev = hdr & XCT_HDR_EVENT_MASK;
+        cls = (ev >> 16) & 0xffu;
+        sz = rec_size(hdr);
+
+        if (i + XCT_RECORD_MAX_BYTES <= lim) {
+            /*
+             * The common case, checked with few branches: the record is
+             * whole (at most 40 bytes), so only its event and TSC need a
+             * look.  Anything unusual takes the full checks below.
+             */
+            uint32_t odd = (cls & (cls - 1)) | (cls == 0) |
+                           (ev == XCT_TRC_CPU_CHANGE) |
+                           (ev == XCT_TRC_LOST_RECORDS);
+
+            if (__builtin_expect(!odd, 1)) {
+                if (!(hdr & XCT_HDR_TSC)) {
+                    i += sz;
+                    continue;
+                }
+                tsc = ld64(data + i + 4);
+                if (__builtin_expect(tsc >= vtsc, 1)) {
+                    vtsc = tsc;
+                    i += sz;
+                    continue;
+                }
+            }
+        }
         if (sz > size - i) {
             set_err(e, XCT_E_WINDOW_SPLIT, off + i,
                     "record 0x%08" PRIx32 " of %zu bytes crosses the end of "
@@ -536,8 +603,7 @@ static size_t check_records(struct xct_reader *r, unsigned int n,
             goto out;
         }
         if (hdr & XCT_HDR_TSC) {
-            uint64_t tsc = ld64(data + i + 4);
-
+            tsc = ld64(data + i + 4);
             if (tsc < vtsc) {
                 set_err(e, XCT_E_TSC_BACKWARDS, off + i,
                         "TSC %" PRIu64 " on CPU %u is below the previous "
@@ -717,56 +783,138 @@ static enum xct_read_status report(struct xct_reader *r,
     return s;
 }
 
-/*
- * Return the head record of c, the CPU with the smallest (TSC, offset),
- * and move c on.
- */
-static inline __attribute__((always_inline)) enum xct_read_status
-emit(struct xct_reader *r, struct cpu *c, struct xct_record *rec)
-{
-    const uint8_t *p = c->p;
-    uint32_t hdr = ld32(p), n = (hdr >> 28) & 7u;
-    size_t sz = rec_size(hdr);
-
-    rec->event = hdr & XCT_HDR_EVENT_MASK;
-    rec->nwords = n;
-    rec->has_tsc = hdr >> 31;
-    rec->tsc = c->tsc;
-    copy_words(rec->words, p + sz - 4 * n, n);
-    r->last_cpu = (unsigned int)(c - r->cpu);
-    r->last_off = c->off;
-    r->last_is_err = 0;
-    r->last_final = 0;
-    c->p += sz;
-    c->off += sz;
-    r->st.records++;
-    if (rec->event == XCT_TRC_LOST_RECORDS) {
-        r->st.lost_events++;
-        r->st.lost += rec->words[0];
-    }
-    if (cpu_settle(r, c)) {
-        /* Still the smallest?  Usually: CPUs come in runs. */
-        if (r->nheap == 2) {
-            unsigned int o = r->heap[1];
-
-            if (key_less(&r->cpu[o], c)) {
-                r->heap[1] = r->heap[0];
-                r->heap[0] = (uint16_t)o;
-            }
-        } else if (r->nheap > 2) {
-            sift_down(r, 0);
-        }
-    } else {
-        heap_pop_root(r);
-    }
-    return XCT_READ_OK;
-}
-
 /* May the head of c go out now, or must more windows be read first? */
 static inline int released(const struct xct_reader *r, const struct cpu *c)
 {
     return r->nwindows > c->head->index + r->lookahead || r->input_done ||
            r->queued >= r->qcap;
+}
+
+/*
+ * After the heap changed: note whether its root may go out without
+ * reading more (r->run), and the key it must stay below to remain the
+ * root, the smallest key of the other CPUs (r->lim_tsc, r->lim_off).
+ */
+static void set_run(struct xct_reader *r)
+{
+    const struct cpu *o;
+
+    if (r->nheap == 0 || !released(r, &r->cpu[r->heap[0]])) {
+        r->run = NULL;
+        return;
+    }
+    r->run = &r->cpu[r->heap[0]];
+    if (r->nheap == 1) {
+        r->lim_tsc = UINT64_MAX;
+        r->lim_off = UINT64_MAX;
+        return;
+    }
+    o = &r->cpu[r->heap[1]];
+    if (r->nheap > 2 && key_less(&r->cpu[r->heap[2]], o))
+        o = &r->cpu[r->heap[2]];
+    r->lim_tsc = o->tsc;
+    r->lim_off = o->off;
+}
+
+/* Decode the record with header hdr at p (window end at end) into rec. */
+static inline __attribute__((always_inline)) void
+decode(struct xct_record *rec, const uint8_t *p, const uint8_t *end,
+       uint32_t hdr, size_t sz, uint64_t tsc)
+{
+    uint32_t n = (hdr >> 28) & 7u;
+
+    rec->event = hdr & XCT_HDR_EVENT_MASK;
+    rec->nwords = n;
+    rec->has_tsc = hdr >> 31;
+    rec->tsc = tsc;
+    if (__builtin_expect(end - p >= (ptrdiff_t)XCT_RECORD_MAX_BYTES, 1))
+        copy_words_wide(rec->words, p + sz - 4 * n, n);
+    else
+        copy_words(rec->words, p + sz - 4 * n, n);
+}
+
+/*
+ * Return up to max records from c, the CPU with the smallest (TSC,
+ * offset), into rec[] (their offsets into offs[] unless it is NULL), as
+ * long as c stays the smallest, and move c on.  While c's next record is
+ * in the same window and stays below every other CPU's head (the usual
+ * case: CPUs come in runs), the heap is left alone.  Returns how many,
+ * at least 1.
+ */
+static inline __attribute__((always_inline)) size_t
+emit(struct xct_reader *r, struct cpu *c, struct xct_record *rec,
+     uint64_t *offs, size_t max)
+{
+    const uint8_t *p = c->p, *end = c->end;
+    uint64_t off = c->off, tsc = c->tsc, lim_tsc = r->lim_tsc;
+    uint64_t lim_off = r->lim_off, last;
+    size_t k = 0;
+
+    for (;;) {
+        uint32_t hdr = ld32(p), nh;
+        size_t sz = rec_size(hdr);
+
+        decode(&rec[k], p, end, hdr, sz, tsc);
+        if (offs)
+            offs[k] = off;
+        if (__builtin_expect(rec[k].event == XCT_TRC_LOST_RECORDS, 0)) {
+            r->st.lost_events++;
+            r->st.lost += rec[k].words[0];
+        }
+        k++;
+        last = off;
+        p += sz;
+        off += sz;
+        if (__builtin_expect(p >= end, 0))
+            break;
+        nh = ld32(p);
+        if (__builtin_expect((nh & XCT_HDR_EVENT_MASK) ==
+                             XCT_TRC_WRAP_BUFFER, 0))
+            break;
+        if (nh & XCT_HDR_TSC)
+            tsc = ld64(p + 4);
+        if (__builtin_expect(!(tsc < lim_tsc ||
+                               (tsc == lim_tsc && off < lim_off)), 0)) {
+            c->p = p;
+            c->off = off;
+            c->tsc = tsc;
+            goto reorder;
+        }
+        if (k == max) {
+            c->p = p;
+            c->off = off;
+            c->tsc = tsc;
+            goto done;
+        }
+    }
+    /* The end of c's window, or wrap padding: the general way. */
+    c->p = p;
+    c->off = off;
+    c->tsc = tsc;
+    if (!cpu_settle(r, c)) {
+        heap_pop_root(r);
+        set_run(r);
+        goto done;
+    }
+reorder:
+    if (r->nheap == 2) {
+        unsigned int o = r->heap[1];
+
+        if (key_less(&r->cpu[o], c)) {
+            r->heap[1] = r->heap[0];
+            r->heap[0] = (uint16_t)o;
+        }
+    } else if (r->nheap > 2) {
+        sift_down(r, 0);
+    }
+    set_run(r);
+done:
+    r->last_cpu = c->id;
+    r->last_off = last;
+    r->last_is_err = 0;
+    r->last_final = 0;
+    r->st.records += k;
+    return k;
 }
 
 /* Everything but the common case: reading windows, errors, the end. */
@@ -776,6 +924,7 @@ next_slow(struct xct_reader *r, struct xct_record *rec)
     struct cpu *c;
     int rc;
 
+    r->run = NULL;
     if (r->has_pend) {
         r->has_pend = 0;
         return report(r, XCT_READ_ERROR, &r->pend, 0);
@@ -786,8 +935,11 @@ next_slow(struct xct_reader *r, struct xct_record *rec)
                 break;
         } else {
             c = &r->cpu[r->heap[0]];
-            if (released(r, c))
-                return emit(r, c, rec);
+            if (released(r, c)) {
+                set_run(r);         /* the limit emit() compares with */
+                emit(r, c, rec, NULL, 1);
+                return XCT_READ_OK;
+            }
         }
         rc = read_window(r);
         if (rc < 0) {
@@ -822,12 +974,45 @@ enum xct_read_status xct_reader_next(struct xct_reader *r,
         errno = EINVAL;
         return XCT_READ_ERROR;
     }
-    if (r->nheap > 0 && !r->has_pend) {
-        c = &r->cpu[r->heap[0]];
-        if (released(r, c))
-            return emit(r, c, rec);
+    c = r->run;
+    if (__builtin_expect(c != NULL, 1)) {
+        emit(r, c, rec, NULL, 1);
+        return XCT_READ_OK;
     }
     return next_slow(r, rec);
+}
+
+enum xct_read_status xct_reader_next_batch(struct xct_reader *r,
+                                           struct xct_record *recs,
+                                           uint64_t *offs, size_t n,
+                                           size_t *got)
+{
+    enum xct_read_status st;
+    size_t k = 0;
+
+    if (got)
+        *got = 0;
+    if (!r || !recs || !got || n == 0) {
+        errno = EINVAL;
+        return XCT_READ_ERROR;
+    }
+    for (;;) {
+        struct cpu *c;
+
+        while (k < n && (c = r->run) != NULL)
+            k += emit(r, c, recs + k, offs ? offs + k : NULL, n - k);
+        if (k > 0)
+            break;
+        /* Windows to read, an error or the end: one record at a time. */
+        st = next_slow(r, recs);
+        if (st != XCT_READ_OK)
+            return st;
+        if (offs)
+            offs[0] = r->last_off;
+        k = 1;
+    }
+    *got = k;
+    return XCT_READ_OK;
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -835,9 +1020,12 @@ enum xct_read_status xct_reader_next(struct xct_reader *r,
 static struct xct_reader *reader_alloc(const struct xct_reader_opts *opts)
 {
     struct xct_reader *r = calloc(1, sizeof(*r));
+    unsigned int i;
 
     if (!r)
         return NULL;
+    for (i = 0; i < XCT_MAX_CPUS; i++)
+        r->cpu[i].id = i;
     r->flags = opts ? opts->flags : 0;
     r->read_size = opts && opts->read_size ? opts->read_size : DEFAULT_READ;
     r->fd = -1;

@@ -28,6 +28,9 @@
  *                 xct_reader_message(r));
  *     xct_reader_free(r);
  *
+ * xct_reader_next_batch() returns the same records many at a time, which
+ * is faster when the caller has little to do per record.
+ *
  * Merging: records are buffered per CPU, one queue of windows each.  A
  * record is returned once the reader has read the next 2 * CPUs + 2
  * windows after the one holding it (or the end of the input): xentrace
@@ -128,6 +131,23 @@ struct xct_reader *xct_reader_new_mem(const void *buf, size_t len,
  */
 enum xct_read_status xct_reader_next(struct xct_reader *r,
                                      struct xct_record *rec);
+
+/*
+ * Fill recs[0..*got) with the next records in TSC order, the same ones
+ * n calls of xct_reader_next() would return, and their file offsets
+ * into offs[] unless offs is NULL; returns XCT_READ_OK with 1 <= *got
+ * <= n.  A batch may end early (at a window the reader must read first):
+ * call again until the status is not XCT_READ_OK.  That status, END,
+ * TRUNCATED or ERROR, comes with *got = 0, exactly as from
+ * xct_reader_next().  Afterwards the getters describe the last record
+ * returned (its CPU and offset) or the status.  Returns XCT_READ_ERROR
+ * with errno = EINVAL and *got = 0 (if got is not NULL) when r, recs or
+ * got is NULL or n is 0.
+ */
+enum xct_read_status xct_reader_next_batch(struct xct_reader *r,
+                                           struct xct_record *recs,
+                                           uint64_t *offs, size_t n,
+                                           size_t *got);
 
 /* Release r and everything it holds; NULL is fine. */
 void xct_reader_free(struct xct_reader *r);
