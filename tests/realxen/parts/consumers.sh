@@ -147,6 +147,9 @@ moment 4-built
 
 xl destroy rx-consumers >>"$R/create.log" 2>&1
 stop "$hpid" 10
+# Destroyed domains may stay listed (dying) for a moment.
+wait_until 20 sh -c '[ "$(xcprobe snap | grep -c "^dom ")" = 1 ]' \
+    || note "domains other than dom0 still listed after 20 s"
 note "guest and claim gone"
 moment 5-after
 
