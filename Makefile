@@ -14,6 +14,7 @@ CC       ?= gcc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
 OBJ      := $(BUILD)/obj
 BIN      := $(BUILD)/bin
 LIBDIR   := $(BUILD)/lib
@@ -60,9 +61,9 @@ tests: $(TESTS)
 
 check:
 	@scripts/deps.sh check
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan tests
-	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan build/tsan/tests/test_tbuf build/tsan/tests/test_hv_stress build/tsan/tests/test_analyze build/tsan/tests/test_sources
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/asan SAN=asan tests
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/tsan SAN=tsan build/tsan/tests/test_tbuf build/tsan/tests/test_hv_stress build/tsan/tests/test_analyze build/tsan/tests/test_sources
 	@tests/run.sh
 
 bench:

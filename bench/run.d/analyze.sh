@@ -62,6 +62,8 @@ if [ "$an_ok" = 1 ]; then
         an_time "$adir/p10" "$ab/xenclaim-replay-bench" "$adir/r10.trace"
         an_time "$adir/a64" "$ab/xenclaim-analyze" --quiet "$adir/r64k.trace"
         an_time "$adir/p64" "$ab/xenclaim-replay-bench" "$adir/r64k.trace"
+        an_time "$adir/t10" "$ab/xenclaim-replay-bench" --threads 2 "$adir/r10.trace"
+        an_time "$adir/t64" "$ab/xenclaim-replay-bench" --threads 2 "$adir/r64k.trace"
     done
     # records per second from the median time
     an_rate() { awk -v n="$1" -v t="$(median <"$2")" 'BEGIN { printf "%.2f", (t > 0) ? n / t / 1e6 : 0 }'; }
@@ -74,6 +76,10 @@ if [ "$an_ok" = 1 ]; then
     report "reader+replay, 10M records, 10 domains" "$p10" "Mrec/s" "xenalyze --summary" "$x10" ">= 2.00"
     report "analyze, 10M records, 65,536 domains" "$a64" "Mrec/s" "analyze, 10 domains" "$a10" ">= 0.67"
     report "reader+replay, 65,536 domains" "$p64" "Mrec/s" "reader+replay, 10 domains" "$p10" ">= 1.00"
+    t10=$(an_rate "$n10" "$adir/t10.wall")
+    t64=$(an_rate "$n64" "$adir/t64.wall")
+    report "reader+replay pipelined (2 threads), 10 dom" "$t10" "Mrec/s" "xenalyze --summary" "$x10" ">= 2.00"
+    report "reader+replay pipelined, 65,536 domains" "$t64" "Mrec/s" "pipelined, 10 domains" "$t10" ">= 1.00"
     report "analyze, records per CPU second" "$(an_rate "$n10" "$adir/a10.cpu")" "Mrec/s" \
         "xenalyze --summary, per CPU s" "$(an_rate "$n10" "$adir/x10.cpu")" "(information)"
     report "reader+replay, records per CPU second" "$(an_rate "$n10" "$adir/p10.cpu")" "Mrec/s" \
