@@ -143,8 +143,12 @@ check_match "garbage request line: 400" '^HTTP/1\.[01] 400' \
 check_match "bad HTTP version: 4xx/5xx" '^HTTP/1\.[01] [45][0-9][0-9]' \
     "$(raw 'GET /metrics HTTP/9.9\r\n\r\n')"
 big=$(head -c 100000 /dev/zero | tr '\0' a)
-check_match "100 KB header: 431 or 413" '^HTTP/1\.[01] (431|413)' \
-    "$(raw "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: $big\r\n\r\n")"
+# The server may answer and close before it has read all 100 KB: the
+# client's socket is then reset and the answer can be lost with it.  An
+# answer, if one arrives, must be 431 or 413; serving on is checked next.
+check_match "100 KB header: 431 or 413, or the connection closed" \
+    '^(HTTP/1\.[01] (431|413).*)?$' \
+    "$(raw "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: $big\r\n\r\n" 2>/dev/null)"
 check "still serving after bad requests" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' "$EXP/metrics")"
 
