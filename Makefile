@@ -62,10 +62,10 @@ tests: $(TESTS)
 check:
 	@scripts/deps.sh check
 	@echo "building (plain, ASan+UBSan, TSan); log in build/check-build.log"
-	@mkdir -p build && $(MAKE) --no-print-directory -j$(NPROC) all >build/check-build.log 2>&1 || { tail -30 build/check-build.log; echo "build failed: 0 passed, 1 failed"; exit 1; }
-	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/asan SAN=asan tests >>build/check-build.log 2>&1 || { tail -30 build/check-build.log; echo "build failed: 0 passed, 1 failed"; exit 1; }
+	@mkdir -p build && $(MAKE) --no-print-directory -j$(NPROC) all >build/check-build.log 2>&1 || { tail -30 build/check-build.log; echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/asan SAN=asan tests >>build/check-build.log 2>&1 || { tail -30 build/check-build.log; echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
 	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/tsan SAN=tsan build/tsan/tests/test_tbuf build/tsan/tests/test_hv_stress build/tsan/tests/test_analyze build/tsan/tests/test_sources \
-	    >>build/check-build.log 2>&1 || { tail -30 build/check-build.log; echo "build failed: 0 passed, 1 failed"; exit 1; }
+	    >>build/check-build.log 2>&1 || { tail -30 build/check-build.log; echo "the build failed"; echo "0 passed, 1 failed"; exit 1; }
 	@tests/run.sh
 
 bench:
