@@ -295,7 +295,7 @@ run claim c 0
 free_now=$(pi free_pages)
 run claim c $((free_now + 64 * MIB + 1024 + 1))
 check "claim one page more than free: exit 1" 1 "$rc"
-check "claim one page more than free: ENOMEM, the brief's format" \
+check "claim one page more than free: ENOMEM, with the errno's name and text" \
     "xenclaimctl: claim d$idc: $((free_now + 64 * MIB + 1024 + 1)) pages: ENOMEM (Cannot allocate memory)" "$err"
 run claim c $((free_now + 64 * MIB + 1024))
 check "claim exactly free: exit 0" 0 "$rc"
