@@ -217,7 +217,8 @@ static inline void claim_sync(struct xca *a, struct xca_dstate *d,
 /* ---- Perfetto and the timeline ---------------------------------------- */
 
 /* The host figures changed to v. */
-static void host_change(struct xca *a, const int64_t *v)
+static void __attribute__((noinline)) host_change_slow(struct xca *a,
+                                                       const int64_t *v)
 {
     unsigned int s;
 
@@ -253,8 +254,37 @@ static void host_change(struct xca *a, const int64_t *v)
     }
 }
 
+/*
+ * host_change_slow() for the usual case: the start is known, there was
+ * headroom, no Perfetto trace to write.
+ */
+static inline void host_change(struct xca *a, const int64_t *v)
+{
+    if (__builtin_expect(!a->s.have_start || a->pf_on ||
+                         a->tl.val[XCA_S_HEADROOM] <= 0, 0)) {
+        host_change_slow(a, v);
+        return;
+    }
+    a->last_change = a->cur_tsc;
+    xca_tl_set(&a->tl, a->cur_tsc, v);
+    if (__builtin_expect(v[XCA_S_FREE] < a->s.low_free.value, 0)) {
+        a->s.low_free.value = v[XCA_S_FREE];
+        a->s.low_free.tsc = a->cur_tsc;
+    }
+    if (__builtin_expect(v[XCA_S_HEADROOM] < a->s.low_headroom.value, 0)) {
+        a->s.low_headroom.value = v[XCA_S_HEADROOM];
+        a->s.low_headroom.tsc = a->cur_tsc;
+    }
+    if (__builtin_expect(v[XCA_S_OUTSTANDING] >
+                         a->s.high_outstanding.value, 0)) {
+        a->s.high_outstanding.value = v[XCA_S_OUTSTANDING];
+        a->s.high_outstanding.tsc = a->cur_tsc;
+    }
+}
+
 /* Follow the host figures after a record. */
-static inline void host_sample(struct xca *a)
+static inline __attribute__((always_inline))
+void host_sample(struct xca *a)
 {
     int64_t v[XCA_NSERIES];
 
@@ -885,16 +915,14 @@ static inline void count_foreign(struct xca *a, uint32_t event)
         a->s.other_mem++;
 }
 
-int xca_feed(struct xca *a, const struct xct_record *rec, unsigned int cpu,
-             uint64_t off)
+/* xca_feed() of a record, a and rec valid, no error pending. */
+static inline __attribute__((always_inline)) int
+feed_one(struct xca *a, const struct xct_record *rec, unsigned int cpu,
+         uint64_t off)
 {
     uint32_t minor;
     int rc;
 
-    if (!a || !rec)
-        return -EINVAL;
-    if (a->err)
-        return a->err;
     if (__builtin_expect(!a->started, 0))
         first_record(a, rec->tsc);
     if (__builtin_expect(rec->tsc > a->s.win_to, 0)) {
@@ -909,14 +937,46 @@ int xca_feed(struct xca *a, const struct xct_record *rec, unsigned int cpu,
     a->s.records++;
     a->s.last_tsc = rec->tsc;
     minor = rec->event - (XCT_TRC_MEM | XCT_MINOR_BASE);
-    if (minor < XCT_REPLAY_NREC - 1)
+    if (__builtin_expect(minor < XCT_REPLAY_NREC - 1, 1))
         a->s.xenclaim++;
     else if (rec->event != XCT_TRC_LOST_RECORDS)
         count_foreign(a, rec->event);
     rc = xct_replay_feed(a->rp, rec, off);
-    if (rc < 0)
+    if (__builtin_expect(rc < 0, 0))
         fail(a, rc);
     return a->err;
+}
+
+int xca_feed(struct xca *a, const struct xct_record *rec, unsigned int cpu,
+             uint64_t off)
+{
+    if (!a || !rec)
+        return -EINVAL;
+    if (a->err)
+        return a->err;
+    return feed_one(a, rec, cpu, off);
+}
+
+unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
+                          const uint64_t *offs, const uint16_t *cpus,
+                          unsigned int n, int *rc)
+{
+    unsigned int i;
+
+    *rc = a->err;
+    if (*rc)
+        return 0;
+    for (i = 0; i < n; i++) {
+        /* The records come from another CPU's cache: ask for them early. */
+        if (i + XCA_PREFETCH_RECS < n)
+            __builtin_prefetch(&recs[i + XCA_PREFETCH_RECS]);
+        if (a->nseen >= XCA_PREFETCH_DOMAINS && i + XCA_PREFETCH_AHEAD < n)
+            xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD]);
+        *rc = feed_one(a, &recs[i], cpus[i], offs[i]);
+        if (__builtin_expect(*rc != 0, 0))
+            return i + 1;
+    }
+    return n;
 }
 
 int xca_note_read(struct xca *a, enum xct_read_status st, uint64_t off,

@@ -269,6 +269,18 @@ static inline void xca_prefetch(const struct xca *a,
     __builtin_prefetch(xct_replay_dom(a->rp, id));
 }
 
+#define XCA_PREFETCH_AHEAD 16u    /* records ahead */
+#define XCA_PREFETCH_RECS 64u     /* records read ahead in a batch */
+
+/*
+ * xca_feed() of recs[0..n), their offsets offs[] and CPUs cpus[], one
+ * after the other while it returns 0.  Returns how many records were
+ * fed; *rc is what xca_feed() returned for the last (0 when all were).
+ */
+unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
+                          const uint64_t *offs, const uint16_t *cpus,
+                          unsigned int n, int *rc);
+
 /*
  * TSC of the end of a's window when the first record has TSC first
  * (UINT64_MAX without --to): the reader stops at the first record past
@@ -278,6 +290,8 @@ uint64_t xca_window_end(const struct xca *a, uint64_t first);
 
 /* ---- formatting helpers (xca_units.c) ---------------------------------- */
 
+/* snprintf(buf, len, "%.*f", prec, x), faster; returns buf. */
+const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec);
 /* "1.50 GiB", "512.0 MiB", "12 KiB" for pages (4 KiB each). */
 const char *xca_fmt_pages(char *buf, size_t len, int64_t pages);
 const char *xca_fmt_pages_d(char *buf, size_t len, double pages);

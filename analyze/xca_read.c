@@ -34,10 +34,10 @@
 #endif
 
 #define PROGRESS_MIN    (64ull << 20)   /* smaller files: no progress */
-#define BATCH           2048u           /* records per batch */
+#define BATCH           4096u           /* records per batch */
 #define NBATCH          4u              /* batches in the ring */
 #define NMSG            8u              /* statuses per batch at most */
-#define AHEAD           16u             /* records a domain is prefetched */
+#define AHEAD           XCA_PREFETCH_AHEAD
 #define MSG_LEN         240u
 #define POP_CHUNK       (2ull << 20)    /* mapped ahead at a time */
 #define PREFETCH_AHEAD  (64u << 10)     /* cache lines ahead of the reader */
@@ -55,6 +55,7 @@ struct input {
     uint64_t len;
     uint64_t popped, fetched, dropped;
     unsigned int tick;
+    struct wins *ws;            /* non-NULL: read whole batches */
 };
 
 /* Keep the pages around the reader's position mapped and cached. */
@@ -96,19 +97,95 @@ static inline enum xct_read_status input_next(struct input *in,
     return xct_reader_next(in->rd, rec);
 }
 
-/* ---- batches ------------------------------------------------------------ */
+/* ---- windows: the CPU of a record from its offset ------------------ */
 
-struct item {
-    struct xct_record rec;
-    uint64_t off;
+/*
+ * Whole batches of records come from the reader without their CPUs; the
+ * analysis wants the CPU of a lost-records record only.  In a mapped
+ * file that the reader checks strictly, the CPU is the one of the
+ * window holding the record: the window headers are walked in file
+ * order as far as needed, the recent ones kept in wins[].
+ */
+#define NWIN            4096u   /* windows kept (more than a reader holds) */
+
+struct win {
+    uint64_t start, end;        /* the window's records: [start, end) */
     uint32_t cpu;
-    uint8_t st;                 /* enum xct_read_status */
-    uint8_t final;              /* the reader is at its end */
-    uint8_t msg;                /* index into the batch's msgs */
 };
 
+struct wins {
+    struct win w[NWIN];
+    unsigned int n;
+    uint64_t next;              /* the next header to walk */
+};
+
+/* Walk headers up to the one holding off; 0, or -1 when the file ends. */
+static int wins_walk(struct wins *ws, const struct input *in, uint64_t off)
+{
+    while (ws->next <= off) {
+        const uint8_t *h = in->map + ws->next;
+        uint32_t cpu, size;
+
+        if (ws->next + 12 > in->len)
+            return -1;
+        memcpy(&cpu, h + 4, 4);
+        memcpy(&size, h + 8, 4);
+        if (ws->n == NWIN) {
+            memmove(ws->w, ws->w + NWIN / 2,
+                    (NWIN / 2) * sizeof(ws->w[0]));
+            ws->n = NWIN / 2;
+        }
+        ws->w[ws->n].start = ws->next + 12;
+        ws->w[ws->n].end = ws->next + 12 + size;
+        ws->w[ws->n].cpu = cpu;
+        ws->n++;
+        ws->next += 12 + (uint64_t)size;
+    }
+    return 0;
+}
+
+/* CPU of the record at off. */
+static uint32_t wins_cpu(struct wins *ws, const struct input *in,
+                         uint64_t off)
+{
+    unsigned int lo, hi;
+
+    if (wins_walk(ws, in, off) < 0)
+        return 0;
+    if (!ws->n || off < ws->w[0].start) {
+        /* Older than what is kept: walk again from the start. */
+        ws->n = 0;
+        ws->next = 0;
+        if (wins_walk(ws, in, off) < 0)
+            return 0;
+    }
+    lo = 0;
+    hi = ws->n;
+    while (hi - lo > 1) {
+        unsigned int mid = lo + (hi - lo) / 2;
+
+        if (ws->w[mid].start <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return ws->w[lo].cpu;
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+/*
+ * Slot i of a batch is a record (st[i] == XCT_READ_OK) or a status.
+ * cpu[i] is a record's CPU, when known: always but in whole-batch
+ * reading, where only lost-records records have theirs.
+ */
 struct batch {
-    struct item it[BATCH];
+    struct xct_record rec[BATCH];
+    uint64_t off[BATCH];
+    uint16_t cpu[BATCH];
+    uint8_t st[BATCH];          /* enum xct_read_status */
+    uint8_t final[BATCH];       /* the reader is at its end */
+    uint8_t msg[BATCH];         /* index into the batch's msgs */
     unsigned int n, nmsg;
     char msgs[NMSG][MSG_LEN];
 };
@@ -125,47 +202,116 @@ struct pipe {
     struct xct_reader_stats st; /* the reader's, at its end */
 };
 
+/* A status into slot b->n; returns 1 when the input is over, 2 full. */
+static int fill_status(struct input *in, struct batch *b,
+                       enum xct_read_status s, int tolerant)
+{
+    unsigned int i = b->n++;
+
+    b->st[i] = (uint8_t)s;
+    b->off[i] = xct_reader_offset(in->rd);
+    b->final[i] = s == XCT_READ_END || !tolerant ||
+                  xct_reader_at_end(in->rd);
+    if (s != XCT_READ_END) {
+        b->msg[i] = (uint8_t)b->nmsg;
+        snprintf(b->msgs[b->nmsg++], MSG_LEN, "%s",
+                 xct_reader_message(in->rd));
+    }
+    if (b->final[i])
+        return 1;
+    if (b->nmsg == NMSG)
+        return 2;
+    return 0;
+}
+
+/* The first record read: the window's end is known from it. */
+static inline void fill_start(struct input *in, uint64_t tsc)
+{
+    if (__builtin_expect(!in->started, 0)) {
+        in->started = 1;
+        in->stop = xca_window_end(in->a, tsc);
+    }
+}
+
+/* fill() a record at a time, with every record's CPU. */
+static int fill_each(struct input *in, struct batch *b, int tolerant)
+{
+    enum xct_read_status s;
+    unsigned int i;
+    int rc;
+
+    while (b->n < BATCH) {
+        i = b->n;
+        s = input_next(in, &b->rec[i]);
+        if (__builtin_expect(s == XCT_READ_OK, 1)) {
+            b->n++;
+            b->st[i] = XCT_READ_OK;
+            b->off[i] = xct_reader_offset(in->rd);
+            b->cpu[i] = (uint16_t)xct_reader_cpu(in->rd);
+            fill_start(in, b->rec[i].tsc);
+            /* Past the window: the analysis stops at this record. */
+            if (__builtin_expect(b->rec[i].tsc > in->stop, 0))
+                return 1;
+            continue;
+        }
+        rc = fill_status(in, b, s, tolerant);
+        if (rc)
+            return rc == 1;
+    }
+    return 0;
+}
+
+#define CHUNK   256u            /* records asked of the reader at a time */
+
+/* fill() by whole batches of the reader (mapped, strict reading). */
+static int fill_batch(struct input *in, struct batch *b, struct wins *ws)
+{
+    enum xct_read_status s;
+    unsigned int i, k;
+    size_t got;
+
+    while (b->n < BATCH) {
+        size_t want = BATCH - b->n < CHUNK ? BATCH - b->n : CHUNK;
+
+        input_ahead(in);
+        i = b->n;
+        s = xct_reader_next_batch(in->rd, &b->rec[i], &b->off[i], want,
+                                  &got);
+        if (__builtin_expect(s != XCT_READ_OK, 0))
+            return fill_status(in, b, s, 0) == 1;
+        fill_start(in, b->rec[i].tsc);
+        memset(&b->st[i], XCT_READ_OK, got);
+        b->n += (unsigned int)got;
+        for (k = i; k < b->n; k++) {
+            if (__builtin_expect(b->rec[k].event == XCT_TRC_LOST_RECORDS,
+                                 0))
+                b->cpu[k] = (uint16_t)wins_cpu(ws, in, b->off[k]);
+        }
+        if (__builtin_expect(in->stop != UINT64_MAX, 0)) {
+            for (k = i; k < b->n; k++) {
+                /* Past the window: the analysis stops at this record. */
+                if (b->rec[k].tsc > in->stop) {
+                    b->n = k + 1;
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 /*
  * Read into b until it is full, a status ends the input, or its message
  * slots run out.  Returns 1 when the input is over.
  */
-static int fill(struct input *in, struct batch *b, int tolerant)
+static int fill(struct input *in, struct batch *b, int tolerant,
+                struct wins *ws)
 {
-    enum xct_read_status s;
-    struct item *it;
-
     b->n = 0;
     b->nmsg = 0;
-    while (b->n < BATCH) {
-        it = &b->it[b->n++];
-        s = input_next(in, &it->rec);
-        it->st = (uint8_t)s;
-        if (__builtin_expect(s == XCT_READ_OK, 1)) {
-            it->off = xct_reader_offset(in->rd);
-            it->cpu = xct_reader_cpu(in->rd);
-            if (__builtin_expect(!in->started, 0)) {
-                in->started = 1;
-                in->stop = xca_window_end(in->a, it->rec.tsc);
-            }
-            /* Past the window: the analysis stops at this record. */
-            if (__builtin_expect(it->rec.tsc > in->stop, 0))
-                return 1;
-            continue;
-        }
-        it->off = xct_reader_offset(in->rd);
-        it->final = s == XCT_READ_END || !tolerant ||
-                    xct_reader_at_end(in->rd);
-        if (s != XCT_READ_END) {
-            it->msg = (uint8_t)b->nmsg;
-            snprintf(b->msgs[b->nmsg++], MSG_LEN, "%s",
-                     xct_reader_message(in->rd));
-        }
-        if (it->final)
-            return 1;
-        if (b->nmsg == NMSG)
-            return 0;
-    }
-    return 0;
+    if (ws)
+        return fill_batch(in, b, ws);
+    return fill_each(in, b, tolerant);
 }
 
 static void *reader_main(void *arg)
@@ -186,7 +332,7 @@ static void *reader_main(void *arg)
         b = &p->b[p->put % NBATCH];
         pthread_mutex_unlock(&p->lock);
 
-        over = fill(p->in, b, p->tolerant);
+        over = fill(p->in, b, p->tolerant, p->in->ws);
 
         pthread_mutex_lock(&p->lock);
         p->put++;
@@ -265,25 +411,26 @@ struct consumer {
     int rc;                     /* negative errno */
 };
 
-static void take_status(struct consumer *c, const struct item *it,
-                        const char *msg)
+static void take_status(struct consumer *c, const struct batch *b,
+                        unsigned int i)
 {
+    const char *msg = b->msgs[b->msg[i]];
     char line[MSG_LEN + 64];
 
     c->bad = 1;
     if (c->err) {
-        fprintf(c->err, "%s: offset %" PRIu64 ": %s\n", c->name, it->off,
+        fprintf(c->err, "%s: offset %" PRIu64 ": %s\n", c->name, b->off[i],
                 msg);
         fflush(c->err);
     }
     if (c->o->dump) {
         snprintf(line, sizeof(line), "! offset %" PRIu64 ": %s: %s",
-                 it->off, it->st == XCT_READ_TRUNCATED ? "truncated" :
+                 b->off[i], b->st[i] == XCT_READ_TRUNCATED ? "truncated" :
                  "error", msg);
         fprintf(c->o->dump_out, "%s\n", line);
     }
-    c->rc = xca_note_read(c->a, (enum xct_read_status)it->st, it->off, msg,
-                          it->final);
+    c->rc = xca_note_read(c->a, (enum xct_read_status)b->st[i], b->off[i],
+                          msg, b->final[i]);
 }
 
 /* Consume one batch; sets c->over when reading should stop. */
@@ -296,23 +443,38 @@ static void take(struct consumer *c, const struct batch *b)
     int ahead = a->nseen >= XCA_PREFETCH_DOMAINS;
 
     for (i = 0; i < b->n && !c->over; i++) {
-        const struct item *it = &b->it[i];
+        const struct xct_record *r = &b->rec[i];
 
-        if (ahead && i + AHEAD < b->n && b->it[i + AHEAD].st == XCT_READ_OK)
-            xca_prefetch(a, &b->it[i + AHEAD].rec);
-        if (__builtin_expect(it->st == XCT_READ_OK, 1)) {
-            rc = xca_feed(a, &it->rec, it->cpu, it->off);
+        if (__builtin_expect(b->st[i] == XCT_READ_OK, 1) && !c->o->dump) {
+            unsigned int j = i + 1, k;
+
+            while (j < b->n && b->st[j] == XCT_READ_OK)
+                j++;
+            k = xca_feed_run(a, r, &b->off[i], &b->cpu[i], j - i, &rc);
             if (__builtin_expect(rc != 0, 0)) {
                 c->over = 1;
                 if (rc < 0)
                     c->rc = rc;
                 break;
             }
-            if (c->o->dump && dump_wanted(a, &it->rec) && a->in_win) {
+            i += k - 1;
+            continue;
+        }
+        if (ahead && i + AHEAD < b->n && b->st[i + AHEAD] == XCT_READ_OK)
+            xca_prefetch(a, &b->rec[i + AHEAD]);
+        if (__builtin_expect(b->st[i] == XCT_READ_OK, 1)) {
+            rc = xca_feed(a, r, b->cpu[i], b->off[i]);
+            if (__builtin_expect(rc != 0, 0)) {
+                c->over = 1;
+                if (rc < 0)
+                    c->rc = rc;
+                break;
+            }
+            if (dump_wanted(a, r) && a->in_win) {
                 struct xct_dump_opts d = { a->o.cpu_hz, a->s.first_tsc, 0 };
                 char line[1024];
 
-                xct_dump_format(line, sizeof(line), &it->rec, it->cpu, &d);
+                xct_dump_format(line, sizeof(line), r, b->cpu[i], &d);
                 if (fputs(line, c->o->dump_out) == EOF ||
                     fputc('\n', c->o->dump_out) == EOF) {
                     c->rc = -EIO;
@@ -321,14 +483,14 @@ static void take(struct consumer *c, const struct batch *b)
             }
             continue;
         }
-        if (it->st != XCT_READ_END)
-            take_status(c, it, b->msgs[it->msg]);
-        if (it->final || c->rc < 0)
+        if (b->st[i] != XCT_READ_END)
+            take_status(c, b, i);
+        if (b->final[i] || c->rc < 0)
             c->over = 1;
     }
     c->n += b->n;
     if (c->pg.on && b->n)
-        progress_show(&c->pg, b->it[b->n - 1].off, c->name);
+        progress_show(&c->pg, b->off[b->n - 1], c->name);
 }
 
 /* Both sides in this thread, batch by batch. */
@@ -343,7 +505,7 @@ static void run_single(struct consumer *c, struct input *in, int tolerant,
         return;
     }
     while (!over && !c->over) {
-        over = fill(in, b, tolerant);
+        over = fill(in, b, tolerant, in->ws);
         take(c, b);
     }
     free(b);
@@ -501,7 +663,16 @@ int xca_read_file(struct xca *a, const char *path,
     if (!in.rd) {
         rc = -errno;
     } else {
+        /* Whole batches need the map, strict reading and no dump. */
+        if (in.map && !(opts && (opts->tolerant || opts->dump))) {
+            in.ws = malloc(sizeof(*in.ws));
+            if (in.ws) {
+                in.ws->n = 0;
+                in.ws->next = 0;
+            }
+        }
         rc = read_input(a, &in, opts, path, err);
+        free(in.ws);
         xct_reader_free(in.rd);
     }
     if (map != MAP_FAILED)

@@ -21,6 +21,12 @@ static const char *pg(char *buf, int64_t pages)
     return xca_fmt_pages(buf, 32, pages);
 }
 
+/* "%.6f" of x into buf (48 bytes). */
+static const char *f6(char *buf, double x)
+{
+    return xca_fmt_fixed(buf, 48, x, 6);
+}
+
 static double secs(const struct ctx *c, uint64_t tsc)
 {
     return xca_seconds(c->a, tsc);
@@ -199,27 +205,30 @@ static int life_line(void *opaque, const struct xca_life *l)
 {
     struct ctx *c = opaque;
     double t0 = secs(c, l->start_tsc), t1 = secs(c, l->end_tsc);
+    char s0[48], s1[48];
 
     c->n++;
     if (l->flags & XCA_LIFE_FROM_DUMP)
-        fprintf(c->f, "    #%u held when the trace began (%.6f s): %u pages "
-                "(%s)\n", c->n, t0, l->staked, pg(c->b1, l->staked));
+        fprintf(c->f, "    #%u held when the trace began (%s s): %u pages "
+                "(%s)\n", c->n, f6(s0, t0), l->staked, pg(c->b1, l->staked));
     else if (l->flags & XCA_LIFE_UNSEEN)
-        fprintf(c->f, "    #%u first seen at %.6f s (stake not in the "
-                "trace): %u pages (%s)\n", c->n, t0, l->staked,
+        fprintf(c->f, "    #%u first seen at %s s (stake not in the "
+                "trace): %u pages (%s)\n", c->n, f6(s0, t0), l->staked,
                 pg(c->b1, l->staked));
     else
-        fprintf(c->f, "    #%u staked at %.6f s: %u pages (%s), target %"
-                PRIu64 "%s\n", c->n, t0, l->staked, pg(c->b1, l->staked),
+        fprintf(c->f, "    #%u staked at %s s: %u pages (%s), target %"
+                PRIu64 "%s\n", c->n, f6(s0, t0), l->staked,
+                pg(c->b1, l->staked),
                 l->target, (l->flags & XCA_LIFE_FREE_ONLY) ?
                 ", free pages only" : "");
     if (l->draws) {
         double dt = secs(c, l->last_draw_tsc) - t0;
 
         fprintf(c->f, "       drawn %" PRIu64 " pages (%s) by %u "
-                "allocations from %.6f s to %.6f s", l->drawn,
+                "allocations from %s s to %s s", l->drawn,
                 pg(c->b1, (int64_t)l->drawn), l->draws,
-                secs(c, l->first_draw_tsc), secs(c, l->last_draw_tsc));
+                f6(s0, secs(c, l->first_draw_tsc)),
+                f6(s1, secs(c, l->last_draw_tsc)));
         if (dt > 0)
             fprintf(c->f, ": %s/s", xca_fmt_pages_d(c->b2, sizeof(c->b2),
                                                     (double)l->drawn / dt));
@@ -231,12 +240,12 @@ static int life_line(void *opaque, const struct xca_life *l)
         fprintf(c->f, "       given back %" PRIu64 " pages (%s) by frees\n",
                 l->regrown, pg(c->b1, (int64_t)l->regrown));
     if (l->end == XCA_END_OPEN)
-        fprintf(c->f, "       still open at %.6f s, after %.6f s: %u pages "
-                "(%s) outstanding\n", t1, t1 - t0, l->left,
+        fprintf(c->f, "       still open at %s s, after %s s: %u pages "
+                "(%s) outstanding\n", f6(s1, t1), f6(s0, t1 - t0), l->left,
                 pg(c->b1, l->left));
     else
-        fprintf(c->f, "       %s at %.6f s, after %.6f s%s%s%s\n",
-                xca_end_name(l->end), t1, t1 - t0,
+        fprintf(c->f, "       %s at %s s, after %s s%s%s%s\n",
+                xca_end_name(l->end), f6(s1, t1), f6(s0, t1 - t0),
                 l->left ? ", " : "", l->left ? pg(c->b1, l->left) : "",
                 l->left ? " left" : "");
     return 0;

@@ -61,6 +61,68 @@ int xca_parse_hz(const char *s, double *hz)
     return 0;
 }
 
+/*
+ * x with prec (<= 6) decimals, as snprintf's "%.*f" writes it: the exact
+ * binary value rounded to nearest, ties to even; without its cost in
+ * the common range (|x| < 1e12), the rest left to snprintf.
+ */
+const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec)
+{
+    static const uint32_t pow10[] = { 1, 10, 100, 1000, 10000, 100000,
+                                      1000000 };
+    char tmp[48], *q = tmp + sizeof(tmp);
+    unsigned __int128 p, v;
+    uint64_t mant, ip, fp;
+    double ax = fabs(x);
+    unsigned int i, sh;
+    int e;
+
+    if (prec > 6 || !(ax < 1e12) || len < 2) {
+        snprintf(buf, len, "%.*f", (int)prec, x);
+        return buf;
+    }
+    mant = (uint64_t)ldexp(frexp(ax, &e), 53);  /* ax = mant * 2^(e-53) */
+    p = (unsigned __int128)mant * pow10[prec];
+    if (e >= 53) {
+        v = p << (e - 53);
+    } else {
+        sh = (unsigned int)(53 - e);
+        if (sh >= 100) {
+            v = 0;                      /* p < 2^73: less than half */
+        } else {
+            unsigned __int128 rem = p & (((unsigned __int128)1 << sh) - 1);
+            unsigned __int128 half = (unsigned __int128)1 << (sh - 1);
+
+            v = p >> sh;
+            if (rem > half || (rem == half && (v & 1)))
+                v++;
+        }
+    }
+    ip = (uint64_t)(v / pow10[prec]);
+    fp = (uint64_t)(v % pow10[prec]);
+    *--q = '\0';
+    if (prec) {
+        for (i = 0; i < prec; i++) {
+            *--q = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        *--q = '.';
+    }
+    do {
+        *--q = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    if (signbit(x))
+        *--q = '-';
+    i = (unsigned int)(tmp + sizeof(tmp) - q);    /* with the NUL */
+    if (i > len) {
+        i = (unsigned int)len;
+        q[i - 1] = '\0';
+    }
+    memcpy(buf, q, i);
+    return buf;
+}
+
 const char *xca_fmt_pages(char *buf, size_t len, int64_t pages)
 {
     return xca_fmt_pages_d(buf, len, (double)pages);
@@ -72,6 +134,8 @@ const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
     double v = pages * 4.0;
     unsigned int u = 0;
     const char *sign = "";
+    char num[64];
+    size_t n;
 
     if (v < 0) {
         sign = "-";
@@ -81,10 +145,30 @@ const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
         v /= 1024.0;
         u++;
     }
-    if (u == 0)
-        snprintf(buf, len, "%s%.0f %s", sign, v, unit[u]);
-    else
-        snprintf(buf, len, "%s%.*f %s", sign, v < 10 ? 2 : 1, v, unit[u]);
+    if (!(v < 1e12)) {
+        if (u == 0)
+            snprintf(buf, len, "%s%.0f %s", sign, v, unit[u]);
+        else
+            snprintf(buf, len, "%s%.*f %s", sign, v < 10 ? 2 : 1, v,
+                     unit[u]);
+        return buf;
+    }
+    /* sign, number, space, unit: what "%s%.*f %s" writes */
+    n = 0;
+    if (*sign)
+        num[n++] = '-';
+    xca_fmt_fixed(num + n, sizeof(num) - n, v, u == 0 ? 0 : v < 10 ? 2 : 1);
+    n += strlen(num + n);
+    num[n++] = ' ';
+    memcpy(num + n, unit[u], 4);        /* with its NUL */
+    n += 4;
+    if (!len)
+        return buf;
+    if (n > len) {
+        n = len;
+        num[n - 1] = '\0';
+    }
+    memcpy(buf, num, n);
     return buf;
 }
 
