@@ -38,6 +38,13 @@
 
 #define SLICE_RECORDS   (1u << 20)
 #define SLICE_NS        50000000ull
+/*
+ * A live stream is merged by TSC only once it has been quiet this long: a
+ * consumer (xentrace) writes the windows of all CPUs of one round back to
+ * back, and a read can end between two of them.  Flushing the queue in
+ * that gap would hand out a record before an earlier one of another CPU.
+ */
+#define QUIET_NS        20000000ull
 #define FOLLOW_PERIOD_MS 100
 
 struct trace {
@@ -51,6 +58,7 @@ struct trace {
     struct xcs_stream st;
     bool stream_ok;             /* st initialised */
     bool flushing;              /* no input right now: drain the queue */
+    uint64_t last_input_ns;     /* when the stream last gave bytes */
     int fd;                     /* follow: the file (owned) */
     int ino_fd;                 /* follow: inotify, -1 without */
 
@@ -126,11 +134,15 @@ static int stream_next(struct xcs *s, struct trace *t,
         rc = xcs_stream_read(st, s);
         if (rc > 0) {
             t->flushing = false;
+            t->last_input_ns = xcs_mono_ns();
             continue;
         }
         if (rc < 0)
             continue;           /* drain, then fail */
         if (!t->flushing) {
+            /* Not before the rest of the round had time to arrive. */
+            if (!st->eof && xcs_mono_ns() - t->last_input_ns < QUIET_NS)
+                return 0;
             t->flushing = true;
             continue;
         }
