@@ -331,6 +331,26 @@ static inline struct dom *dom_for(struct xct_replay *r, uint32_t id)
     return __builtin_expect(d != NULL, 1) ? d : dom_unknown(r, id);
 }
 
+/*
+ * The domain a record names, into *dp, stamped with the record's TSC.
+ * 1; 0 when the domid is out of range (reported: skip the record);
+ * -ENOMEM.
+ */
+static int record_dom(struct xct_replay *r, uint32_t id, uint64_t tsc,
+                      struct dom **dp)
+{
+    struct dom *d;
+
+    if (!domid_ok(r, id))
+        return 0;
+    d = dom_for(r, id);
+    if (!d)
+        return -ENOMEM;
+    d->pub.last_tsc = tsc;
+    *dp = d;
+    return 1;
+}
+
 /* ---- state dumps ---------------------------------------------------- */
 
 static int dump_part(const struct xct_record *rec)
@@ -432,6 +452,7 @@ static int on_CLAIM(struct xct_replay *r, const struct xct_record *rec)
     struct xct_ev_CLAIM e;
     enum xct_replay_err slot;
     struct dom *d;
+    int rc;
     uint64_t base;
 
     xct_dec_CLAIM(rec->words, &e);
@@ -457,12 +478,9 @@ static int on_CLAIM(struct xct_replay *r, const struct xct_record *rec)
               "positive result");
         return 0;
     }
-    if (!domid_ok(r, e.domid))
-        return 0;
-    d = dom_for(r, e.domid);
-    if (!d)
-        return -ENOMEM;
-    d->pub.last_tsc = rec->tsc;
+    rc = record_dom(r, e.domid, rec->tsc, &d);
+    if (rc <= 0)
+        return rc;
     check_tot(r, d, e.tot_pages, "at the request");
 
     if (e.nr_pages == 0) {
@@ -515,6 +533,7 @@ static int on_CLAIM_RELEASE(struct xct_replay *r,
     struct xct_ev_CLAIM_RELEASE e;
     enum xct_replay_event ev;
     struct dom *d;
+    int rc;
 
     xct_dec_CLAIM_RELEASE(rec->words, &e);
     if (e.reason < XCT_RELEASE_CANCEL || e.reason > XCT_RELEASE_DEATH) {
@@ -522,12 +541,9 @@ static int on_CLAIM_RELEASE(struct xct_replay *r,
               e.reason, "unknown release reason");
         return 0;
     }
-    if (!domid_ok(r, e.domid))
-        return 0;
-    d = dom_for(r, e.domid);
-    if (!d)
-        return -ENOMEM;
-    d->pub.last_tsc = rec->tsc;
+    rc = record_dom(r, e.domid, rec->tsc, &d);
+    if (rc <= 0)
+        return rc;
 
     if (e.reason == XCT_RELEASE_DRAWN) {
         if (e.pages != 0)
@@ -562,15 +578,13 @@ static int on_TOT_PAGES(struct xct_replay *r, const struct xct_record *rec)
 {
     struct xct_ev_TOT_PAGES e;
     struct dom *d;
+    int rc;
     int64_t want;
 
     xct_dec_TOT_PAGES(rec->words, &e);
-    if (!domid_ok(r, e.domid))
-        return 0;
-    d = dom_for(r, e.domid);
-    if (!d)
-        return -ENOMEM;
-    d->pub.last_tsc = rec->tsc;
+    rc = record_dom(r, e.domid, rec->tsc, &d);
+    if (rc <= 0)
+        return rc;
     if (known(r, d, XCT_REPLAY_KNOWN_TOT)) {
         if (__builtin_add_overflow((int64_t)d->pub.tot_pages, e.delta,
                                    &want))
@@ -861,6 +875,7 @@ static int on_CLAIM_DRAW(struct xct_replay *r, const struct xct_record *rec)
 {
     struct xct_ev_CLAIM_DRAW e;
     struct dom *d;
+    int rc;
 
     xct_dec_CLAIM_DRAW(rec->words, &e);
     if (e.order >= 64) {
@@ -868,12 +883,9 @@ static int on_CLAIM_DRAW(struct xct_replay *r, const struct xct_record *rec)
               "allocation order");
         return 0;
     }
-    if (!domid_ok(r, e.domid))
-        return 0;
-    d = dom_for(r, e.domid);
-    if (!d)
-        return -ENOMEM;
-    d->pub.last_tsc = rec->tsc;
+    rc = record_dom(r, e.domid, rec->tsc, &d);
+    if (rc <= 0)
+        return rc;
     if (known(r, d, XCT_REPLAY_KNOWN_CLAIM)) {
         if (e.drawn > d->pub.claim)
             issue(r, XCT_REPLAY_ISSUE_NEGATIVE, e.domid, d->pub.claim,
