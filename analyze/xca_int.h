@@ -24,7 +24,14 @@ struct xca_spill {
     uint64_t base;              /* file offset of buf[0] */
     uint64_t count;             /* items put */
     int err;                    /* first error (negative errno) */
+    /* Read cache of flushed blocks, allocated at the first get. */
+    uint8_t *rc;                /* XCA_SPILL_SLOTS blocks */
+    uint64_t *rc_tag;           /* per slot: block number + 1, 0 empty */
+    uint32_t *rc_len;           /* per slot: bytes valid */
+    size_t rc_block;            /* bytes per block, a multiple of item */
 };
+
+#define XCA_SPILL_SLOTS 256u    /* blocks of about 16 KiB: 4 MiB at most */
 
 void xca_spill_init(struct xca_spill *s, size_t item);
 void xca_spill_close(struct xca_spill *s);
@@ -33,7 +40,11 @@ int xca_spill_put(struct xca_spill *s, const void *item, uint64_t *off);
 /* Overwrite n bytes at off of what was put.  0 or -errno. */
 int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
                     size_t n);
-/* Read the item at off into item.  0 or -errno. */
+/*
+ * Read the item at off into item.  Flushed items are read through a
+ * cache of blocks, so walking items in any order costs a read per block
+ * rather than per item.  0 or -errno.
+ */
 int xca_spill_get(struct xca_spill *s, uint64_t off, void *item);
 /*
  * Call cb on every item in order; stops at a non-zero return of cb and

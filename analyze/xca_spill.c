@@ -9,6 +9,7 @@
 #include "xca_int.h"
 
 #define SPILL_BUF (64u << 10)
+#define RC_TARGET (16u << 10)   /* about this many bytes per cached block */
 
 void xca_spill_init(struct xca_spill *s, size_t item)
 {
@@ -22,6 +23,12 @@ void xca_spill_close(struct xca_spill *s)
     if (s->fd >= 0)
         close(s->fd);
     free(s->buf);
+    free(s->rc);
+    free(s->rc_tag);
+    free(s->rc_len);
+    s->rc = NULL;
+    s->rc_tag = NULL;
+    s->rc_len = NULL;
     s->fd = -1;
     s->buf = NULL;
     s->len = s->cap = 0;
@@ -109,6 +116,31 @@ int xca_spill_put(struct xca_spill *s, const void *item, uint64_t *off)
     return 0;
 }
 
+/* Keep a cached copy of what was patched in step with the file. */
+static void rc_patch(struct xca_spill *s, uint64_t off, const void *p,
+                     size_t n)
+{
+    const uint8_t *q = p;
+
+    while (s->rc && n > 0) {
+        uint64_t b = off / s->rc_block, start = b * s->rc_block;
+        unsigned int slot = (unsigned int)(b % XCA_SPILL_SLOTS);
+        size_t in = (size_t)(off - start), k = s->rc_block - in;
+
+        if (k > n)
+            k = n;
+        if (s->rc_tag[slot] == b + 1 && in < s->rc_len[slot]) {
+            size_t valid = s->rc_len[slot] - in;
+
+            memcpy(s->rc + (size_t)slot * s->rc_block + in, q,
+                   k < valid ? k : valid);
+        }
+        off += k;
+        q += k;
+        n -= k;
+    }
+}
+
 int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
                     size_t n)
 {
@@ -123,7 +155,10 @@ int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
         return 0;
     }
     rc = write_all(s->fd, p, n, off);
-    return rc < 0 ? (s->err = rc) : 0;
+    if (rc < 0)
+        return s->err = rc;
+    rc_patch(s, off, p, n);
+    return 0;
 }
 
 static int read_at(int fd, void *p, size_t n, uint64_t off)
@@ -146,6 +181,50 @@ static int read_at(int fd, void *p, size_t n, uint64_t off)
     return 0;
 }
 
+/* The flushed item at off, through the block cache. */
+static int rc_get(struct xca_spill *s, uint64_t off, void *item)
+{
+    uint64_t b, start, end;
+    unsigned int slot;
+    uint8_t *blk;
+    int rc;
+
+    if (!s->rc) {
+        s->rc_block = RC_TARGET / s->item * s->item;
+        if (!s->rc_block)
+            s->rc_block = s->item;
+        s->rc = malloc((size_t)XCA_SPILL_SLOTS * s->rc_block);
+        s->rc_tag = calloc(XCA_SPILL_SLOTS, sizeof(*s->rc_tag));
+        s->rc_len = calloc(XCA_SPILL_SLOTS, sizeof(*s->rc_len));
+        if (!s->rc || !s->rc_tag || !s->rc_len) {
+            free(s->rc);
+            free(s->rc_tag);
+            free(s->rc_len);
+            s->rc = NULL;
+            s->rc_tag = NULL;
+            s->rc_len = NULL;
+            return read_at(s->fd, item, s->item, off);
+        }
+    }
+    b = off / s->rc_block;
+    start = b * s->rc_block;
+    slot = (unsigned int)(b % XCA_SPILL_SLOTS);
+    blk = s->rc + (size_t)slot * s->rc_block;
+    /* Items never straddle blocks: blocks are whole items. */
+    if (s->rc_tag[slot] != b + 1 ||
+        off + s->item > start + s->rc_len[slot]) {
+        end = start + s->rc_block < s->base ? start + s->rc_block : s->base;
+        s->rc_tag[slot] = 0;
+        rc = read_at(s->fd, blk, (size_t)(end - start), start);
+        if (rc < 0)
+            return rc;
+        s->rc_tag[slot] = b + 1;
+        s->rc_len[slot] = (uint32_t)(end - start);
+    }
+    memcpy(item, blk + (off - start), s->item);
+    return 0;
+}
+
 int xca_spill_get(struct xca_spill *s, uint64_t off, void *item)
 {
     if (s->err)
@@ -156,7 +235,7 @@ int xca_spill_get(struct xca_spill *s, uint64_t off, void *item)
         memcpy(item, s->buf + (off - s->base), s->item);
         return 0;
     }
-    return read_at(s->fd, item, s->item, off);
+    return rc_get(s, off, item);
 }
 
 int xca_spill_walk(struct xca_spill *s, void *scratch,

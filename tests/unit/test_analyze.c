@@ -243,6 +243,62 @@ static void test_spill(void **state)
     xca_spill_close(&s);
 }
 
+/*
+ * The read cache: items read in a scattered order (more blocks than the
+ * cache holds), patched after they were cached, and a block read while
+ * partly flushed, then again after more was flushed; every read checked
+ * against a copy kept in memory.
+ */
+static void test_spill_cache(void **state)
+{
+    enum { N = 60000 };         /* 2.9 MB of items: about 180 blocks */
+    struct xca_spill s;
+    struct item48 it, got;
+    uint64_t *want, x = 88172645463325252ull;
+    unsigned int i, k, bad = 0;
+
+    (void)state;
+    want = calloc(N, sizeof(*want));
+    assert_non_null(want);
+    xca_spill_init(&s, sizeof(it));
+    memset(&it, 0, sizeof(it));
+    for (i = 0; i < N / 2; i++) {
+        it.seq = i;
+        memcpy(it.pad, &i, sizeof(i));
+        want[i] = i;
+        assert_int_equal(xca_spill_put(&s, &it, NULL), 0);
+    }
+    /* The last flushed block is partial now: cache it. */
+    k = (unsigned int)(s.base / sizeof(it)) - 1;
+    assert_int_equal(xca_spill_get(&s, (uint64_t)k * sizeof(it), &got), 0);
+    EQ("seq of the last flushed item", k, got.seq);
+    for (; i < N; i++) {
+        it.seq = i;
+        want[i] = i;
+        assert_int_equal(xca_spill_put(&s, &it, NULL), 0);
+    }
+    for (k = 0; k < 3 * N; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        i = (unsigned int)(x % N);
+        if (k % 7 == 0) {
+            uint64_t v = x;
+
+            assert_int_equal(xca_spill_patch(&s, (uint64_t)i * sizeof(it),
+                                             &v, 8), 0);
+            want[i] = v;
+        }
+        assert_int_equal(xca_spill_get(&s, (uint64_t)i * sizeof(it),
+                                       &got), 0);
+        if (got.seq != want[i])
+            bad++;
+    }
+    EQ("reads that disagree with the copy", 0, bad);
+    xca_spill_close(&s);
+    free(want);
+}
+
 /* ---- claim lives ------------------------------------------------------ */
 
 /* The records of the life-cycle fixture; see test_lives for the story. */
@@ -1121,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_parse_hz),
         cmocka_unit_test(test_timeline_bounded_keeps_low_point),
         cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_spill_cache),
         cmocka_unit_test(test_lives),
         cmocka_unit_test(test_denials),
         cmocka_unit_test(test_stake_refused),
