@@ -201,53 +201,134 @@ static void domains(struct ctx *c)
                 pg(peak, d->peak_claim), pg(tot, d->peak_tot));
 }
 
-static int life_line(void *opaque, const struct xca_life *l)
+/*
+ * A line built by appending: the claims section prints a few lines for
+ * every claim life, and a trace can hold millions of them.
+ */
+struct line {
+    char b[1024];
+    size_t n;
+};
+
+static void put(struct line *ln, const char *s)
 {
-    struct ctx *c = opaque;
+    size_t k = strlen(s);
+
+    if (k > sizeof(ln->b) - ln->n)
+        k = sizeof(ln->b) - ln->n;
+    memcpy(ln->b + ln->n, s, k);
+    ln->n += k;
+}
+
+static void put_u(struct line *ln, uint64_t v)
+{
+    char tmp[24], *q = tmp + sizeof(tmp);
+
+    *--q = '\0';
+    do {
+        *--q = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(ln, q);
+}
+
+/* "N pages (SIZE)" */
+static void put_pages(struct line *ln, char *buf, uint64_t n)
+{
+    put_u(ln, n);
+    put(ln, " pages (");
+    put(ln, pg(buf, (int64_t)n));
+    put(ln, ")");
+}
+
+static void life_line(struct ctx *c, struct line *ln,
+                      const struct xca_life *l)
+{
     double t0 = secs(c, l->start_tsc), t1 = secs(c, l->end_tsc);
     char s0[48], s1[48];
 
-    c->n++;
-    if (l->flags & XCA_LIFE_FROM_DUMP)
-        fprintf(c->f, "    #%u held when the trace began (%s s): %u pages "
-                "(%s)\n", c->n, f6(s0, t0), l->staked, pg(c->b1, l->staked));
-    else if (l->flags & XCA_LIFE_UNSEEN)
-        fprintf(c->f, "    #%u first seen at %s s (stake not in the "
-                "trace): %u pages (%s)\n", c->n, f6(s0, t0), l->staked,
-                pg(c->b1, l->staked));
-    else
-        fprintf(c->f, "    #%u staked at %s s: %u pages (%s), target %"
-                PRIu64 "%s\n", c->n, f6(s0, t0), l->staked,
-                pg(c->b1, l->staked),
-                l->target, (l->flags & XCA_LIFE_FREE_ONLY) ?
-                ", free pages only" : "");
+    put(ln, "    #");
+    put_u(ln, ++c->n);
+    if (l->flags & XCA_LIFE_FROM_DUMP) {
+        put(ln, " held when the trace began (");
+        put(ln, f6(s0, t0));
+        put(ln, " s): ");
+        put_pages(ln, c->b1, l->staked);
+    } else if (l->flags & XCA_LIFE_UNSEEN) {
+        put(ln, " first seen at ");
+        put(ln, f6(s0, t0));
+        put(ln, " s (stake not in the trace): ");
+        put_pages(ln, c->b1, l->staked);
+    } else {
+        put(ln, " staked at ");
+        put(ln, f6(s0, t0));
+        put(ln, " s: ");
+        put_pages(ln, c->b1, l->staked);
+        put(ln, ", target ");
+        put_u(ln, l->target);
+        if (l->flags & XCA_LIFE_FREE_ONLY)
+            put(ln, ", free pages only");
+    }
     if (l->draws) {
         double dt = secs(c, l->last_draw_tsc) - t0;
 
-        fprintf(c->f, "       drawn %" PRIu64 " pages (%s) by %u "
-                "allocations from %s s to %s s", l->drawn,
-                pg(c->b1, (int64_t)l->drawn), l->draws,
-                f6(s0, secs(c, l->first_draw_tsc)),
-                f6(s1, secs(c, l->last_draw_tsc)));
-        if (dt > 0)
-            fprintf(c->f, ": %s/s", xca_fmt_pages_d(c->b2, sizeof(c->b2),
-                                                    (double)l->drawn / dt));
-        fputc('\n', c->f);
+        put(ln, "\n       drawn ");
+        put_pages(ln, c->b1, l->drawn);
+        put(ln, " by ");
+        put_u(ln, l->draws);
+        put(ln, " allocations from ");
+        put(ln, f6(s0, secs(c, l->first_draw_tsc)));
+        put(ln, " s to ");
+        put(ln, f6(s1, secs(c, l->last_draw_tsc)));
+        put(ln, " s");
+        if (dt > 0) {
+            put(ln, ": ");
+            put(ln, xca_fmt_pages_d(c->b2, sizeof(c->b2),
+                                    (double)l->drawn / dt));
+            put(ln, "/s");
+        }
+        put(ln, "\n");
     } else {
-        fputs("       never drawn\n", c->f);
+        put(ln, "\n       never drawn\n");
     }
-    if (l->regrown)
-        fprintf(c->f, "       given back %" PRIu64 " pages (%s) by frees\n",
-                l->regrown, pg(c->b1, (int64_t)l->regrown));
-    if (l->end == XCA_END_OPEN)
-        fprintf(c->f, "       still open at %s s, after %s s: %u pages "
-                "(%s) outstanding\n", f6(s1, t1), f6(s0, t1 - t0), l->left,
-                pg(c->b1, l->left));
-    else
-        fprintf(c->f, "       %s at %s s, after %s s%s%s%s\n",
-                xca_end_name(l->end), f6(s1, t1), f6(s0, t1 - t0),
-                l->left ? ", " : "", l->left ? pg(c->b1, l->left) : "",
-                l->left ? " left" : "");
+    if (l->regrown) {
+        put(ln, "       given back ");
+        put_pages(ln, c->b1, l->regrown);
+        put(ln, " by frees\n");
+    }
+    if (l->end == XCA_END_OPEN) {
+        put(ln, "       still open at ");
+        put(ln, f6(s1, t1));
+        put(ln, " s, after ");
+        put(ln, f6(s0, t1 - t0));
+        put(ln, " s: ");
+        put_pages(ln, c->b1, l->left);
+        put(ln, " outstanding\n");
+    } else {
+        put(ln, "       ");
+        put(ln, xca_end_name(l->end));
+        put(ln, " at ");
+        put(ln, f6(s1, t1));
+        put(ln, " s, after ");
+        put(ln, f6(s0, t1 - t0));
+        put(ln, " s");
+        if (l->left) {
+            put(ln, ", ");
+            put(ln, pg(c->b1, l->left));
+            put(ln, " left");
+        }
+        put(ln, "\n");
+    }
+}
+
+static int life_lines(void *opaque, const struct xca_life *l)
+{
+    struct ctx *c = opaque;
+    struct line ln;
+
+    ln.n = 0;
+    life_line(c, &ln, l);
+    fwrite(ln.b, 1, ln.n, c->f);
     return 0;
 }
 
@@ -263,7 +344,7 @@ static int claims(struct ctx *c)
         fprintf(c->f, "  d%u (%u claim%s)\n", d->domid, d->lives,
                 d->lives == 1 ? "" : "s");
         c->n = 0;
-        rc = xca_foreach_life(c->a, d->domid, life_line, c);
+        rc = xca_foreach_life(c->a, d->domid, life_lines, c);
         if (rc < 0)
             return rc;
     }
