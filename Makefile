@@ -22,6 +22,9 @@ TESTBIN  := $(BUILD)/tests
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
+# The trace reader, the replay and the analysis handle every record of a
+# trace: built with HOTOPT after CFLAGS (make HOTOPT= to leave them be).
+HOTOPT   ?= -O3
 XCFLAGS  := -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -DXENCLAIM_VERSION='"$(VERSION)"' \
             -I. -Itracepoints -MMD -MP
 LDLIBS   := -lpthread

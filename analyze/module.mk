@@ -9,6 +9,7 @@ XCA_SRCS    := $(wildcard analyze/xca_*.c)
 LIB_ANALYZE := $(LIBDIR)/libxcanalyze.a
 $(LIB_ANALYZE): $(call objs,$(XCA_SRCS))
 LIBS        += $(LIB_ANALYZE)
+$(call objs,$(XCA_SRCS)): MODCFLAGS := $(HOTOPT)
 XCA_LDLIBS  := -lm
 
 $(BIN)/xenclaim-analyze: $(OBJ)/analyze/cmd/xenclaim-analyze.o $(LIB_ANALYZE) $(LIB_XCT)

@@ -4,6 +4,7 @@ XCT_SRCS   := $(wildcard tracepoints/*.c)
 LIB_XCT    := $(LIBDIR)/libxctrace.a
 $(LIB_XCT): $(call objs,$(XCT_SRCS))
 LIBS       += $(LIB_XCT)
+$(call objs,$(XCT_SRCS)): MODCFLAGS := $(HOTOPT)
 HEADERS    += $(wildcard tracepoints/xct_*.h)
 
 # Each tracepoints/tools/NAME.c is a program build/bin/NAME.
