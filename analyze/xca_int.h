@@ -303,6 +303,8 @@ uint64_t xca_window_end(const struct xca *a, uint64_t first);
 
 /* snprintf(buf, len, "%.*f", prec, x), faster; returns buf. */
 const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec);
+/* The same, returning the length written (without the NUL). */
+size_t xca_fmt_fixed_n(char *buf, size_t len, double x, unsigned int prec);
 /* "1.50 GiB", "512.0 MiB", "12 KiB" for pages (4 KiB each). */
 const char *xca_fmt_pages(char *buf, size_t len, int64_t pages);
 const char *xca_fmt_pages_d(char *buf, size_t len, double pages);

@@ -210,7 +210,8 @@ struct line {
     size_t n;
 };
 
-static void put(struct line *ln, const char *s)
+static inline __attribute__((always_inline)) void put(struct line *ln,
+                                                      const char *s)
 {
     size_t k = strlen(s);
 
@@ -218,6 +219,18 @@ static void put(struct line *ln, const char *s)
         k = sizeof(ln->b) - ln->n;
     memcpy(ln->b + ln->n, s, k);
     ln->n += k;
+}
+
+/* f6() of x, formatted in place. */
+static void put_f6(struct line *ln, double x)
+{
+    if (sizeof(ln->b) - ln->n < 48) {
+        char tmp[48];
+
+        put(ln, f6(tmp, x));
+        return;
+    }
+    ln->n += xca_fmt_fixed_n(ln->b + ln->n, 48, x, 6);
 }
 
 static void put_u(struct line *ln, uint64_t v)
@@ -245,23 +258,22 @@ static void life_line(struct ctx *c, struct line *ln,
                       const struct xca_life *l)
 {
     double t0 = secs(c, l->start_tsc), t1 = secs(c, l->end_tsc);
-    char s0[48], s1[48];
 
     put(ln, "    #");
     put_u(ln, ++c->n);
     if (l->flags & XCA_LIFE_FROM_DUMP) {
         put(ln, " held when the trace began (");
-        put(ln, f6(s0, t0));
+        put_f6(ln, t0);
         put(ln, " s): ");
         put_pages(ln, c->b1, l->staked);
     } else if (l->flags & XCA_LIFE_UNSEEN) {
         put(ln, " first seen at ");
-        put(ln, f6(s0, t0));
+        put_f6(ln, t0);
         put(ln, " s (stake not in the trace): ");
         put_pages(ln, c->b1, l->staked);
     } else {
         put(ln, " staked at ");
-        put(ln, f6(s0, t0));
+        put_f6(ln, t0);
         put(ln, " s: ");
         put_pages(ln, c->b1, l->staked);
         put(ln, ", target ");
@@ -277,9 +289,9 @@ static void life_line(struct ctx *c, struct line *ln,
         put(ln, " by ");
         put_u(ln, l->draws);
         put(ln, " allocations from ");
-        put(ln, f6(s0, secs(c, l->first_draw_tsc)));
+        put_f6(ln, secs(c, l->first_draw_tsc));
         put(ln, " s to ");
-        put(ln, f6(s1, secs(c, l->last_draw_tsc)));
+        put_f6(ln, secs(c, l->last_draw_tsc));
         put(ln, " s");
         if (dt > 0) {
             put(ln, ": ");
@@ -298,9 +310,9 @@ static void life_line(struct ctx *c, struct line *ln,
     }
     if (l->end == XCA_END_OPEN) {
         put(ln, "       still open at ");
-        put(ln, f6(s1, t1));
+        put_f6(ln, t1);
         put(ln, " s, after ");
-        put(ln, f6(s0, t1 - t0));
+        put_f6(ln, t1 - t0);
         put(ln, " s: ");
         put_pages(ln, c->b1, l->left);
         put(ln, " outstanding\n");
@@ -308,9 +320,9 @@ static void life_line(struct ctx *c, struct line *ln,
         put(ln, "       ");
         put(ln, xca_end_name(l->end));
         put(ln, " at ");
-        put(ln, f6(s1, t1));
+        put_f6(ln, t1);
         put(ln, " s, after ");
-        put(ln, f6(s0, t1 - t0));
+        put_f6(ln, t1 - t0);
         put(ln, " s");
         if (l->left) {
             put(ln, ", ");

@@ -66,22 +66,27 @@ int xca_parse_hz(const char *s, double *hz)
  * binary value rounded to nearest, ties to even; without its cost in
  * the common range (|x| < 1e12), the rest left to snprintf.
  */
-const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec)
+size_t xca_fmt_fixed_n(char *buf, size_t len, double x, unsigned int prec)
 {
     static const uint32_t pow10[] = { 1, 10, 100, 1000, 10000, 100000,
                                       1000000 };
     char tmp[48], *q = tmp + sizeof(tmp);
     unsigned __int128 p, v;
-    uint64_t mant, ip, fp;
+    uint64_t mant, ip, fp, bits;
     double ax = fabs(x);
     unsigned int i, sh;
     int e;
 
     if (prec > 6 || !(ax < 1e12) || len < 2) {
         snprintf(buf, len, "%.*f", (int)prec, x);
-        return buf;
+        return len ? strlen(buf) : 0;
     }
-    mant = (uint64_t)ldexp(frexp(ax, &e), 53);  /* ax = mant * 2^(e-53) */
+    /* ax = mant * 2^(e-53), from the bits: no libm calls */
+    memcpy(&bits, &ax, sizeof(bits));
+    e = (int)(bits >> 52) - 1022;
+    mant = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    if (e == -1022)
+        mant = 0;           /* zero or subnormal: below any decimal shown */
     p = (unsigned __int128)mant * pow10[prec];
     if (e >= 53) {
         v = p << (e - 53);
@@ -98,8 +103,9 @@ const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec)
                 v++;
         }
     }
-    ip = (uint64_t)(v / pow10[prec]);
-    fp = (uint64_t)(v % pow10[prec]);
+    /* v <= 1e12 * 10^prec < 2^64: the divisions need not be 128-bit */
+    ip = (uint64_t)v / pow10[prec];
+    fp = (uint64_t)v % pow10[prec];
     *--q = '\0';
     if (prec) {
         for (i = 0; i < prec; i++) {
@@ -120,6 +126,12 @@ const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec)
         q[i - 1] = '\0';
     }
     memcpy(buf, q, i);
+    return i - 1;
+}
+
+const char *xca_fmt_fixed(char *buf, size_t len, double x, unsigned int prec)
+{
+    xca_fmt_fixed_n(buf, len, x, prec);
     return buf;
 }
 
@@ -157,8 +169,8 @@ const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
     n = 0;
     if (*sign)
         num[n++] = '-';
-    xca_fmt_fixed(num + n, sizeof(num) - n, v, u == 0 ? 0 : v < 10 ? 2 : 1);
-    n += strlen(num + n);
+    n += xca_fmt_fixed_n(num + n, sizeof(num) - n, v,
+                         u == 0 ? 0 : v < 10 ? 2 : 1);
     num[n++] = ' ';
     memcpy(num + n, unit[u], 4);        /* with its NUL */
     n += 4;

@@ -26,6 +26,11 @@ static void compare(double x, unsigned int prec, size_t len)
     if (strcmp(want, got) && mismatches++ < 10)
         print_error("x=%a prec=%u len=%zu: expected \"%s\", got \"%s\"\n",
                     x, prec, len, want, got);
+    if (len && xca_fmt_fixed_n(got, len, x, prec) != strlen(want) &&
+        mismatches++ < 10)
+        print_error("x=%a prec=%u len=%zu: length expected %zu, got %zu\n",
+                    x, prec, len, strlen(want),
+                    xca_fmt_fixed_n(got, len, x, prec));
 }
 
 /* Seeded random values over many magnitudes, every precision, short buffers. */
@@ -54,6 +59,10 @@ static void test_fixed_edges(void **state)
     static const double v[] = {
         0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 1e-7, 999999.9999995,
         1e11, 1e12, 1e15, 123456789.25, 4096.0 / 3, INFINITY, -INFINITY, NAN,
+        /* subnormal and smallest normal, halves at the 6th decimal, the
+         * largest value of the fast range */
+        5e-324, -5e-324, 2.2250738585072014e-308, 5e-7, 1.5e-6, 2.5e-6,
+        999999999999.99988, 999999999999.9999, 0.9999995, 9.5, 99.5,
     };
     unsigned int i, prec;
 
