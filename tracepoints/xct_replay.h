@@ -299,6 +299,15 @@ const struct xct_replay_dom *xct_replay_dom(const struct xct_replay *r,
                                             uint32_t domid);
 
 /*
+ * Ask the caches for the state of the domains that recs[0..n) name, a
+ * few records before feeding them: with many domains the state of the
+ * next record's domain is rarely cached.  Changes nothing; NULL r or
+ * recs do nothing.
+ */
+void xct_replay_prefetch(const struct xct_replay *r,
+                         const struct xct_record *recs, size_t n);
+
+/*
  * Iterate over live domains in increasing domid order: pass NULL for the
  * first, then the previous one.  Returns NULL at the end.
  */
