@@ -970,8 +970,11 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
         /* The records come from another CPU's cache: ask for them early. */
         if (i + XCA_PREFETCH_RECS < n)
             __builtin_prefetch(&recs[i + XCA_PREFETCH_RECS]);
-        if (a->nseen >= XCA_PREFETCH_DOMAINS && i + XCA_PREFETCH_AHEAD < n)
-            xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD]);
+        if (__builtin_expect(a->nseen >= XCA_PREFETCH_DOMAINS, 0) &&
+            i % XCA_PREFETCH_STEP == 0 && i + XCA_PREFETCH_AHEAD < n)
+            xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD],
+                         n - i - XCA_PREFETCH_AHEAD < XCA_PREFETCH_STEP ?
+                         n - i - XCA_PREFETCH_AHEAD : XCA_PREFETCH_STEP);
         *rc = feed_one(a, &recs[i], cpus[i], offs[i]);
         if (__builtin_expect(*rc != 0, 0))
             return i + 1;

@@ -260,27 +260,33 @@ struct xca {
 /*
  * With many domains the state of the domain a record names is rarely in
  * the caches: the reading loop calls this a few records ahead so that
- * the analysis' and the replay's state of that domain are on their way.
+ * the analysis' and the replay's state of the domains of recs[0..n) are
+ * on their way.
  */
 #define XCA_PREFETCH_DOMAINS 4096u  /* from this many domains seen on */
 
 static inline void xca_prefetch(const struct xca *a,
-                                const struct xct_record *r)
+                                const struct xct_record *recs, unsigned int n)
 {
-    uint32_t minor = r->event - (XCT_TRC_MEM | XCT_MINOR_BASE);
-    uint32_t id = r->words[0];
-    const struct xca_dstate *l;
+    unsigned int i;
 
-    if (minor >= XCT_REPLAY_NREC - 1 || minor == XCT_MINOR_HEAP -
-        XCT_MINOR_BASE || id >= XCA_MAX_DOMAINS)
-        return;
-    l = a->leaf[id / XCA_LEAF];
-    if (l)
-        __builtin_prefetch(&l[id % XCA_LEAF]);
-    __builtin_prefetch(xct_replay_dom(a->rp, id));
+    for (i = 0; i < n; i++) {
+        uint32_t minor = recs[i].event - (XCT_TRC_MEM | XCT_MINOR_BASE);
+        uint32_t id = recs[i].words[0];
+        const struct xca_dstate *l;
+
+        if (minor >= XCT_REPLAY_NREC - 1 || minor == XCT_MINOR_HEAP -
+            XCT_MINOR_BASE || id >= XCA_MAX_DOMAINS)
+            continue;
+        l = a->leaf[id / XCA_LEAF];
+        if (l)
+            __builtin_prefetch(&l[id % XCA_LEAF]);
+    }
+    xct_replay_prefetch(a->rp, recs, n);
 }
 
 #define XCA_PREFETCH_AHEAD 16u    /* records ahead */
+#define XCA_PREFETCH_STEP 8u      /* records prefetched at a time */
 #define XCA_PREFETCH_RECS 64u     /* records read ahead in a batch */
 
 /*
@@ -308,6 +314,8 @@ size_t xca_fmt_fixed_n(char *buf, size_t len, double x, unsigned int prec);
 /* "1.50 GiB", "512.0 MiB", "12 KiB" for pages (4 KiB each). */
 const char *xca_fmt_pages(char *buf, size_t len, int64_t pages);
 const char *xca_fmt_pages_d(char *buf, size_t len, double pages);
+/* The same, returning the length written (without the NUL). */
+size_t xca_fmt_pages_n(char *buf, size_t len, double pages);
 /* Write s as a JSON string (quotes, escapes). */
 void xca_json_str(FILE *f, const char *s);
 /* Write s as a CSV field (quoted when needed). */

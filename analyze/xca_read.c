@@ -460,7 +460,7 @@ static void take(struct consumer *c, const struct batch *b)
             continue;
         }
         if (ahead && i + AHEAD < b->n && b->st[i + AHEAD] == XCT_READ_OK)
-            xca_prefetch(a, &b->rec[i + AHEAD]);
+            xca_prefetch(a, &b->rec[i + AHEAD], 1);
         if (__builtin_expect(b->st[i] == XCT_READ_OK, 1)) {
             rc = xca_feed(a, r, b->cpu[i], b->off[i]);
             if (__builtin_expect(rc != 0, 0)) {

@@ -183,42 +183,45 @@ static void host(struct ctx *c)
 
 /* ---- domains and claims ------------------------------------------------- */
 
-static void domains(struct ctx *c)
-{
-    const struct xca_domain *d;
-    char drawn[32], peak[32], tot[32];
-
-    fputs("\ndomains (counts in the window):\n", c->f);
-    fprintf(c->f, "  %-6s %6s %9s %9s %6s %5s %7s %6s %7s %11s %11s %11s\n",
-            "DOMID", "STAKES", "CANCELLED", "SATISFIED", "DEATH", "OPEN",
-            "REFUSED", "DENIED", "BLOCKED", "DRAWN", "PEAK CLAIM",
-            "PEAK TOT");
-    for (d = xca_domain_next(c->a, NULL); d; d = xca_domain_next(c->a, d))
-        fprintf(c->f, "  d%-5u %6u %9u %9u %6u %5u %7u %6u %7u %11s %11s "
-                "%11s\n", d->domid, d->stakes, d->cancelled, d->satisfied,
-                d->deaths + d->destroyed, d->open, d->refused, d->denials,
-                d->blocked, pg(drawn, (int64_t)d->pages_drawn),
-                pg(peak, d->peak_claim), pg(tot, d->peak_tot));
-}
-
 /*
- * A line built by appending: the claims section prints a few lines for
- * every claim life, and a trace can hold millions of them.
+ * A line built by appending: the domains and claims sections print a
+ * line or more for every domain and every claim life, and a trace can
+ * hold tens of thousands of domains and millions of lives.
  */
 struct line {
     char b[1024];
     size_t n;
 };
 
-static inline __attribute__((always_inline)) void put(struct line *ln,
-                                                      const char *s)
+static inline __attribute__((always_inline)) void put_n(struct line *ln,
+                                                        const char *s,
+                                                        size_t k)
 {
-    size_t k = strlen(s);
-
     if (k > sizeof(ln->b) - ln->n)
         k = sizeof(ln->b) - ln->n;
     memcpy(ln->b + ln->n, s, k);
     ln->n += k;
+}
+
+static void put(struct line *ln, const char *s)
+{
+    put_n(ln, s, strlen(s));
+}
+
+/* A string literal: its length is known. */
+#define put_lit(ln, lit) put_n((ln), "" lit, sizeof(lit) - 1)
+
+/* pg() of pages, formatted in place. */
+static void put_pg(struct line *ln, double pages)
+{
+    char tmp[32];
+
+    if (sizeof(ln->b) - ln->n < 32) {
+        xca_fmt_pages_d(tmp, sizeof(tmp), pages);
+        put(ln, tmp);
+        return;
+    }
+    ln->n += xca_fmt_pages_n(ln->b + ln->n, 32, pages);
 }
 
 /* f6() of x, formatted in place. */
@@ -233,25 +236,102 @@ static void put_f6(struct line *ln, double x)
     ln->n += xca_fmt_fixed_n(ln->b + ln->n, 48, x, 6);
 }
 
-static void put_u(struct line *ln, uint64_t v)
+/* v's digits, ending at end; returns where they start. */
+static char *digits(char *end, uint64_t v)
 {
-    char tmp[24], *q = tmp + sizeof(tmp);
-
-    *--q = '\0';
     do {
-        *--q = (char)('0' + v % 10);
+        *--end = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    put(ln, q);
+    return end;
+}
+
+static void put_u(struct line *ln, uint64_t v)
+{
+    char tmp[24], *q = digits(tmp + sizeof(tmp), v);
+
+    put_n(ln, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
 /* "N pages (SIZE)" */
-static void put_pages(struct line *ln, char *buf, uint64_t n)
+static void put_pages(struct line *ln, uint64_t n)
 {
     put_u(ln, n);
-    put(ln, " pages (");
-    put(ln, pg(buf, (int64_t)n));
-    put(ln, ")");
+    put_lit(ln, " pages (");
+    put_pg(ln, (double)(int64_t)n);
+    put_lit(ln, ")");
+}
+
+/* s (k bytes) right-justified in width columns (printf's "%*s"). */
+static void put_rn(struct line *ln, const char *s, size_t k, size_t width)
+{
+    for (; k < width && ln->n < sizeof(ln->b); width--)
+        ln->b[ln->n++] = ' ';
+    put_n(ln, s, k);
+}
+
+static void put_r(struct line *ln, const char *s, size_t width)
+{
+    put_rn(ln, s, strlen(s), width);
+}
+
+/* v in width columns, right-justified ("%*u"), or left ("%-*u"). */
+static void put_uw(struct line *ln, uint64_t v, size_t width, int left)
+{
+    char tmp[24], *q = digits(tmp + sizeof(tmp), v);
+    size_t k = (size_t)(tmp + sizeof(tmp) - q);
+
+    if (!left) {
+        put_rn(ln, q, k, width);
+        return;
+    }
+    put_n(ln, q, k);
+    for (; k < width && ln->n < sizeof(ln->b); k++)
+        ln->b[ln->n++] = ' ';
+}
+
+static void domains(struct ctx *c)
+{
+    const struct xca_domain *d;
+    char drawn[32], peak[32], tot[32];
+
+    fputs("\ndomains (counts in the window):\n", c->f);
+    fprintf(c->f, "  %-6s %6s %9s %9s %6s %5s %7s %6s %7s %11s %11s %11s\n",
+            "DOMID", "STAKES", "CANCELLED", "SATISFIED", "DEATH", "OPEN",
+            "REFUSED", "DENIED", "BLOCKED", "DRAWN", "PEAK CLAIM",
+            "PEAK TOT");
+    for (d = xca_domain_next(c->a, NULL); d; d = xca_domain_next(c->a, d)) {
+        struct line ln;
+
+        /* "  d%-5u %6u %9u %9u %6u %5u %7u %6u %7u %11s %11s %11s\n" */
+        ln.n = 0;
+        put_lit(&ln, "  d");
+        put_uw(&ln, d->domid, 5, 1);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->stakes, 6, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->cancelled, 9, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->satisfied, 9, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, (uint64_t)d->deaths + d->destroyed, 6, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->open, 5, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->refused, 7, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->denials, 6, 0);
+        put_lit(&ln, " ");
+        put_uw(&ln, d->blocked, 7, 0);
+        put_lit(&ln, " ");
+        put_r(&ln, pg(drawn, (int64_t)d->pages_drawn), 11);
+        put_lit(&ln, " ");
+        put_r(&ln, pg(peak, d->peak_claim), 11);
+        put_lit(&ln, " ");
+        put_r(&ln, pg(tot, d->peak_tot), 11);
+        put_lit(&ln, "\n");
+        fwrite(ln.b, 1, ln.n, c->f);
+    }
 }
 
 static void life_line(struct ctx *c, struct line *ln,
@@ -259,77 +339,76 @@ static void life_line(struct ctx *c, struct line *ln,
 {
     double t0 = secs(c, l->start_tsc), t1 = secs(c, l->end_tsc);
 
-    put(ln, "    #");
+    put_lit(ln, "    #");
     put_u(ln, ++c->n);
     if (l->flags & XCA_LIFE_FROM_DUMP) {
-        put(ln, " held when the trace began (");
+        put_lit(ln, " held when the trace began (");
         put_f6(ln, t0);
-        put(ln, " s): ");
-        put_pages(ln, c->b1, l->staked);
+        put_lit(ln, " s): ");
+        put_pages(ln, l->staked);
     } else if (l->flags & XCA_LIFE_UNSEEN) {
-        put(ln, " first seen at ");
+        put_lit(ln, " first seen at ");
         put_f6(ln, t0);
-        put(ln, " s (stake not in the trace): ");
-        put_pages(ln, c->b1, l->staked);
+        put_lit(ln, " s (stake not in the trace): ");
+        put_pages(ln, l->staked);
     } else {
-        put(ln, " staked at ");
+        put_lit(ln, " staked at ");
         put_f6(ln, t0);
-        put(ln, " s: ");
-        put_pages(ln, c->b1, l->staked);
-        put(ln, ", target ");
+        put_lit(ln, " s: ");
+        put_pages(ln, l->staked);
+        put_lit(ln, ", target ");
         put_u(ln, l->target);
         if (l->flags & XCA_LIFE_FREE_ONLY)
-            put(ln, ", free pages only");
+            put_lit(ln, ", free pages only");
     }
     if (l->draws) {
         double dt = secs(c, l->last_draw_tsc) - t0;
 
-        put(ln, "\n       drawn ");
-        put_pages(ln, c->b1, l->drawn);
-        put(ln, " by ");
+        put_lit(ln, "\n       drawn ");
+        put_pages(ln, l->drawn);
+        put_lit(ln, " by ");
         put_u(ln, l->draws);
-        put(ln, " allocations from ");
+        put_lit(ln, " allocations from ");
         put_f6(ln, secs(c, l->first_draw_tsc));
-        put(ln, " s to ");
+        put_lit(ln, " s to ");
         put_f6(ln, secs(c, l->last_draw_tsc));
-        put(ln, " s");
+        put_lit(ln, " s");
         if (dt > 0) {
-            put(ln, ": ");
-            put(ln, xca_fmt_pages_d(c->b2, sizeof(c->b2),
-                                    (double)l->drawn / dt));
-            put(ln, "/s");
+            put_lit(ln, ": ");
+            put_pg(ln, (double)l->drawn / dt);
+            put_lit(ln, "/s");
         }
-        put(ln, "\n");
+        put_lit(ln, "\n");
     } else {
-        put(ln, "\n       never drawn\n");
+        put_lit(ln, "\n       never drawn\n");
     }
     if (l->regrown) {
-        put(ln, "       given back ");
-        put_pages(ln, c->b1, l->regrown);
-        put(ln, " by frees\n");
+        put_lit(ln, "       given back ");
+        put_pages(ln, l->regrown);
+        put_lit(ln, " by frees\n");
     }
     if (l->end == XCA_END_OPEN) {
-        put(ln, "       still open at ");
+        put_lit(ln, "       still open at ");
         put_f6(ln, t1);
-        put(ln, " s, after ");
+        put_lit(ln, " s, after ");
         put_f6(ln, t1 - t0);
-        put(ln, " s: ");
-        put_pages(ln, c->b1, l->left);
-        put(ln, " outstanding\n");
+        put_lit(ln, " s: ");
+        put_pages(ln, l->left);
+        put_lit(ln, " outstanding\n");
     } else {
-        put(ln, "       ");
+        put_lit(ln, "       ");
         put(ln, xca_end_name(l->end));
-        put(ln, " at ");
+        put_lit(ln, " at ");
         put_f6(ln, t1);
-        put(ln, " s, after ");
+        put_lit(ln, " s, after ");
         put_f6(ln, t1 - t0);
-        put(ln, " s");
+        put_lit(ln, " s");
         if (l->left) {
-            put(ln, ", ");
-            put(ln, pg(c->b1, l->left));
-            put(ln, " left");
+            put_lit(ln, ", ");
+            put_pg(ln, (double)l->left);
+            put_lit(ln, " left");
         }
-        put(ln, "\n");
+        put_lit(ln, "\n");
     }
 }
 

@@ -142,6 +142,12 @@ const char *xca_fmt_pages(char *buf, size_t len, int64_t pages)
 
 const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
 {
+    xca_fmt_pages_n(buf, len, pages);
+    return buf;
+}
+
+size_t xca_fmt_pages_n(char *buf, size_t len, double pages)
+{
     static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
     double v = pages * 4.0;
     unsigned int u = 0;
@@ -163,7 +169,7 @@ const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
         else
             snprintf(buf, len, "%s%.*f %s", sign, v < 10 ? 2 : 1, v,
                      unit[u]);
-        return buf;
+        return len ? strlen(buf) : 0;
     }
     /* sign, number, space, unit: what "%s%.*f %s" writes */
     n = 0;
@@ -175,13 +181,13 @@ const char *xca_fmt_pages_d(char *buf, size_t len, double pages)
     memcpy(num + n, unit[u], 4);        /* with its NUL */
     n += 4;
     if (!len)
-        return buf;
+        return 0;
     if (n > len) {
         n = len;
         num[n - 1] = '\0';
     }
     memcpy(buf, num, n);
-    return buf;
+    return n - 1;
 }
 
 void xca_json_str(FILE *f, const char *s)
