@@ -24,8 +24,15 @@
 #define P2M_TOP_SHIFT   (P2M_LEAF_BITS + P2M_MID_BITS)
 #define P2M_MAX_GFN     (1ULL << 40)
 
-/* 4.17: kinds of small pieces of Xen's own per domain (take_xen_pages()). */
-#define XEN417_KINDS    3
+/* 4.17: Xen's small-allocation pool (xp_alloc()). */
+#define XP_HDR          16u             /* a block's header */
+#define XP_REGION       (4096u - 2 * XP_HDR)    /* a fresh region's block */
+#define XP_SMALL        128u            /* below: one class per 4 bytes */
+#define XP_CLASSES      (6u * 32u)      /* classes up to XP_REGION */
+#define XP_BOOT_HOLE    2368u           /* room Xen's boot leaves (xp_boot()) */
+/* 4.17: small allocations per domain (take_xen_pages()). */
+#define XEN417_PIECES   16
+#define ARRAY_LEN(a)    (sizeof(a) / sizeof((a)[0]))
 
 /* gfn -> mfn + 1 (0: nothing mapped), a three-level table. */
 struct p2m {
@@ -44,21 +51,18 @@ struct hyp_dom {
     uint8_t handle[16];
     struct page_info **xen_pages;   /* Xen's own pages for this domain */
     unsigned int nr_xen_pages;
-    int piece[XEN417_KINDS];    /* 4.17: its pieces' pool pages, or -1 */
+    struct xp_block *piece[XEN417_PIECES];  /* 4.17: in Xen's pool */
     struct hyp_dom *next_deferred;  /* 4.17: in hyp.deferred */
     uint64_t due_ns;            /* 4.17: when its Xen pages come back */
 };
 
-/* 4.17: a page of Xen's small allocations: one slot of each kind. */
-struct xen_pool_page {
-    struct page_info *pg;       /* NULL: entry unused */
-    unsigned int used;          /* bit k: the kind-k slot is taken */
-};
-
-/* 4.17: pool pages with a free slot of one kind, the next to take first. */
-struct xen_slot_list {
-    unsigned int *page;
-    unsigned int len, cap;
+/* 4.17: a block of Xen's small-allocation pool, in its one-page region. */
+struct xp_block {
+    struct xp_block *prev, *next;   /* neighbours in the region */
+    struct xp_block *fprev, *fnext; /* in its free list */
+    struct page_info *pg;           /* the region's page */
+    unsigned int size;              /* bytes, header not counted */
+    bool free;
 };
 
 static struct {
@@ -67,10 +71,8 @@ static struct {
     pthread_mutex_t lock;           /* hdoms[], names, next_domid */
     struct hyp_dom *hdoms[HVH_MAX_DOMID + 1];
     uint32_t next_domid;
-    /* 4.17: pages of Xen's small allocations (under lock). */
-    struct xen_pool_page *pool;
-    unsigned int pool_len;
-    struct xen_slot_list slots[XEN417_KINDS];
+    /* 4.17: Xen's small-allocation pool: free blocks by class (lock). */
+    struct xp_block *xp_free[XP_CLASSES];
     /* 4.17: destroyed domains whose Xen pages are still out, by due time. */
     pthread_mutex_t deferred_lock;
     struct hyp_dom *deferred, **deferred_tail;
@@ -198,143 +200,262 @@ static bool is_xen417(void)
 
 static void hdom_free(struct hyp_dom *hd);
 
-/* 4.17: slot list operations; hyp.lock held.  0 or -ENOMEM. */
-static int slots_insert(struct xen_slot_list *l, unsigned int at,
-                        unsigned int page)
+/*
+ * 4.17: Xen's small allocations (xmalloc) live in a pool of one-page
+ * regions, run as a two-level segregated fit: a block has a 16-byte
+ * header, sizes are multiples of 16, a fresh region is one free block of
+ * 4096 - 32 bytes.  Free blocks sit in lists by size class (below 128
+ * bytes one class per 4 bytes; above, 32 classes per power of two), the
+ * block freed last first in its list.  A request is rounded up to the
+ * first size of the next class, and served by the first block of the
+ * smallest non-empty class at or above it, split when the rest can hold
+ * a header and 16 bytes; with none, a region is taken from the heap.  A
+ * freed block merges with free neighbours, and a region wholly free goes
+ * back to the heap.  Everything under hyp.lock.
+ */
+static unsigned int xp_class(unsigned int size)
 {
-    unsigned int *p;
+    unsigned int fl;
 
-    if (l->len == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 16;
-        p = realloc(l->page, l->cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        l->page = p;
+    if (size < XP_SMALL)
+        return size / 4;
+    fl = 31u - (unsigned int)__builtin_clz(size);
+    return (fl - 6) * 32 + ((size >> (fl - 5)) - 32);
+}
+
+/* The size a request is served as: 16 at least, rounded to its class. */
+static unsigned int xp_round(unsigned int size)
+{
+    unsigned int t;
+
+    size = size < 16 ? 16 : (size + 15) & ~15u;
+    if (size < XP_SMALL)
+        return size;
+    t = (1u << (31u - (unsigned int)__builtin_clz(size) - 5)) - 1;
+    return (size + t) & ~t;
+}
+
+static void xp_list_add(struct xp_block *b)
+{
+    struct xp_block **head = &hyp.xp_free[xp_class(b->size)];
+
+    b->fprev = NULL;
+    b->fnext = *head;
+    if (*head)
+        (*head)->fprev = b;
+    *head = b;
+    b->free = true;
+}
+
+static void xp_list_del(struct xp_block *b)
+{
+    if (b->fprev)
+        b->fprev->fnext = b->fnext;
+    else
+        hyp.xp_free[xp_class(b->size)] = b->fnext;
+    if (b->fnext)
+        b->fnext->fprev = b->fprev;
+    b->fprev = b->fnext = NULL;
+    b->free = false;
+}
+
+/* A fresh region from the heap, one free block.  0 or -ENOMEM. */
+static int xp_grow(void)
+{
+    struct xp_block *b = calloc(1, sizeof(*b));
+
+    if (!b)
+        return -ENOMEM;
+    b->pg = alloc_domheap_pages(NULL, 0, 0);
+    if (!b->pg) {
+        free(b);
+        return -ENOMEM;
     }
-    memmove(l->page + at + 1, l->page + at, (l->len - at) * sizeof(*p));
-    l->page[at] = page;
-    l->len++;
+    b->size = XP_REGION;
+    xp_list_add(b);
     return 0;
 }
 
-static void slots_remove(struct xen_slot_list *l, unsigned int page)
+/*
+ * Serve a request of size bytes.  Returns the block, or NULL when a new
+ * region was needed and the heap refused it.
+ */
+static struct xp_block *xp_alloc(unsigned int size)
 {
-    unsigned int i;
+    struct xp_block *b = NULL, *rest;
+    unsigned int c;
 
-    for (i = 0; i < l->len; i++) {
-        if (l->page[i] == page) {
-            memmove(l->page + i, l->page + i + 1,
-                    (l->len - i - 1) * sizeof(*l->page));
-            l->len--;
-            return;
+    size = xp_round(size);
+    for (;;) {
+        for (c = xp_class(size); c < XP_CLASSES && !hyp.xp_free[c]; c++)
+            ;
+        if (c < XP_CLASSES) {
+            b = hyp.xp_free[c];
+            break;
+        }
+        if (xp_grow())
+            return NULL;
+    }
+    xp_list_del(b);
+    if (b->size - size >= 2 * XP_HDR) {
+        rest = calloc(1, sizeof(*rest));
+        if (rest) {
+            rest->size = b->size - size - XP_HDR;
+            rest->pg = b->pg;
+            rest->prev = b;
+            rest->next = b->next;
+            if (b->next)
+                b->next->prev = rest;
+            b->next = rest;
+            b->size = size;
+            xp_list_add(rest);
         }
     }
+    return b;
+}
+
+/* Merge block b's free neighbour n (after it) into it. */
+static void xp_merge(struct xp_block *b, struct xp_block *n)
+{
+    b->size += n->size + XP_HDR;
+    b->next = n->next;
+    if (n->next)
+        n->next->prev = b;
+    free(n);
+}
+
+/* Give a block back; NULL is nothing. */
+static void xp_free(struct xp_block *b)
+{
+    struct xp_block *p;
+
+    if (!b)
+        return;
+    if (b->next && b->next->free) {
+        xp_list_del(b->next);
+        xp_merge(b, b->next);
+    }
+    if (b->prev && b->prev->free) {
+        p = b->prev;
+        xp_list_del(p);
+        xp_merge(p, b);
+        b = p;
+    }
+    if (!b->prev && !b->next) {
+        /* The whole region is free: its page goes back. */
+        free_domheap_pages(b->pg, 0);
+        free(b);
+        return;
+    }
+    xp_list_add(b);
 }
 
 /*
- * 4.17: a new pool page with the slots of used taken, its free slots
- * queued last.  Returns its index, or -ENOMEM; hyp.lock held.
+ * The region Xen 4.17's boot leaves in the pool with room: a free block
+ * of XP_BOOT_HOLE bytes between blocks that stay taken (fitted to the
+ * measurements, docs/profiles.md).  0 or -ENOMEM.
  */
-static int pool_new_page(unsigned int used)
+static int xp_boot(void)
 {
-    struct xen_pool_page *p;
-    unsigned int i, k, len;
+    struct xp_block *head, *hole, *tail;
 
-    for (i = 0; i < hyp.pool_len && hyp.pool[i].pg; i++)
-        ;
-    if (i == hyp.pool_len) {
-        len = hyp.pool_len ? 2 * hyp.pool_len : 16;
-        p = realloc(hyp.pool, len * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        memset(p + hyp.pool_len, 0, (len - hyp.pool_len) * sizeof(*p));
-        hyp.pool = p;
-        hyp.pool_len = len;
-    }
-    /* Room in every list first: once the page is in, nothing can fail. */
-    for (k = 0; k < XEN417_KINDS; k++)
-        if (slots_insert(&hyp.slots[k], 0, i))
-            goto fail;
-    for (k = 0; k < XEN417_KINDS; k++)
-        slots_remove(&hyp.slots[k], i);
-    hyp.pool[i].pg = alloc_domheap_pages(NULL, 0, 0);
-    if (!hyp.pool[i].pg)
+    if (xp_grow())
         return -ENOMEM;
-    hyp.pool[i].used = used;
-    for (k = 0; k < XEN417_KINDS; k++)
-        if (!(used & (1u << k)))
-            slots_insert(&hyp.slots[k], hyp.slots[k].len, i);
-    return (int)i;
-
- fail:
-    for (k = 0; k < XEN417_KINDS; k++)
-        slots_remove(&hyp.slots[k], i);
-    return -ENOMEM;
+    head = xp_alloc(16);
+    hole = head ? xp_alloc(XP_BOOT_HOLE) : NULL;
+    tail = hole ? hole->next : NULL;
+    if (!tail || !tail->free)
+        return -ENOMEM;
+    xp_list_del(tail);
+    xp_free(hole);
+    return 0;
 }
 
 /*
- * 4.17: place a piece of kind k: in the slot of that kind freed last, or
- * in a new page.  Returns the page's index, or -ENOMEM; hyp.lock held.
+ * 4.17: what a creation of the smallest PV domain (one vCPU slot, one
+ * grant frame, no maptrack, event channel port 0) asks of Xen, in
+ * order: whole pages (XS_PAGE) and small allocations (their sizes in
+ * bytes as xmalloc gets them).  Xen 4.17.7's code, Debian's build:
+ * struct domain; d->vcpu[]; the dirty cpumask; the p2m (struct
+ * p2m_domain), its cpumask and log-dirty rangeset; the CPU policy; the
+ * I/O port rangeset; shared_info; the GDT/LDT L1 page and the per-domain
+ * L3 and L2; the I/O memory and IRQ rangesets; the event channel bucket
+ * and poll mask; struct grant_table and its active, shared and status
+ * arrays, then 6 active frames and 1 shared frame; the console buffer;
+ * credit2's domain data.
  */
-static int pool_take(unsigned int k)
-{
-    struct xen_slot_list *l = &hyp.slots[k];
-    unsigned int i;
+enum xs_piece {
+    XS_VCPUS, XS_DIRTY, XS_P2M, XS_P2M_DIRTY, XS_RS_LOGDIRTY, XS_POLICY,
+    XS_RS_IOPORTS, XS_RS_IOMEM, XS_RS_IRQ, XS_POLL, XS_GNT, XS_GNT_ACTIVE,
+    XS_GNT_SHARED, XS_GNT_STATUS, XS_PBUF, XS_SCHED,
+    XS_PAGE = -1,
+};
 
-    if (!l->len)
-        return pool_new_page(1u << k);
-    i = l->page[0];
-    memmove(l->page, l->page + 1, (l->len - 1) * sizeof(*l->page));
-    l->len--;
-    hyp.pool[i].used |= 1u << k;
-    return (int)i;
-}
+static const unsigned short xs_size[XEN417_PIECES] = {
+    [XS_VCPUS] = 8, [XS_DIRTY] = 8, [XS_P2M] = 680, [XS_P2M_DIRTY] = 8,
+    [XS_RS_LOGDIRTY] = 96, [XS_POLICY] = 1976, [XS_RS_IOPORTS] = 96,
+    [XS_RS_IOMEM] = 96, [XS_RS_IRQ] = 96, [XS_POLL] = 8, [XS_GNT] = 136,
+    [XS_GNT_ACTIVE] = 48, [XS_GNT_SHARED] = 8, [XS_GNT_STATUS] = 8,
+    [XS_PBUF] = 200, [XS_SCHED] = 128,
+};
+
+static const signed char xs_create[] = {
+    XS_PAGE, XS_VCPUS, XS_DIRTY, XS_P2M, XS_P2M_DIRTY, XS_RS_LOGDIRTY,
+    XS_POLICY, XS_RS_IOPORTS, XS_PAGE, XS_PAGE, XS_PAGE, XS_PAGE,
+    XS_RS_IOMEM, XS_RS_IRQ, XS_PAGE, XS_POLL, XS_GNT, XS_GNT_ACTIVE,
+    XS_GNT_SHARED, XS_GNT_STATUS, XS_PAGE, XS_PAGE, XS_PAGE, XS_PAGE,
+    XS_PAGE, XS_PAGE, XS_PAGE, XS_PBUF, XS_SCHED,
+};
+
+/* The order a destroyed domain's small allocations are freed in. */
+static const signed char xs_destroy[XEN417_PIECES] = {
+    XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT, XS_POLICY,
+    XS_RS_LOGDIRTY, XS_P2M_DIRTY, XS_P2M, XS_SCHED, XS_POLL, XS_VCPUS,
+    XS_PBUF, XS_RS_IRQ, XS_RS_IOMEM, XS_RS_IOPORTS, XS_DIRTY,
+};
 
 /*
- * 4.17: give a kind-k slot of page i back: first in its list, or the
- * whole page back to the heap once every slot of it is free.  hyp.lock
- * held.
+ * The order of a failed creation's unwinding: the grant table's own
+ * first when it failed there, then domain_create()'s error path.
  */
-static void pool_give(int i, unsigned int k)
-{
-    struct xen_pool_page *p;
-    unsigned int j;
+static const signed char xs_unwind[XEN417_PIECES + 4] = {
+    XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT,
+    XS_SCHED, XS_VCPUS, XS_POLICY, XS_RS_LOGDIRTY, XS_P2M_DIRTY, XS_P2M,
+    XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT, XS_POLL, XS_PBUF,
+    XS_RS_IRQ, XS_RS_IOMEM, XS_RS_IOPORTS, XS_DIRTY,
+};
 
-    if (i < 0)
-        return;
-    p = &hyp.pool[i];
-    p->used &= ~(1u << k);
-    if (p->used) {
-        /* The list had room for this slot when the page came. */
-        if (slots_insert(&hyp.slots[k], 0, (unsigned int)i))
-            abort();
-        return;
-    }
-    for (j = 0; j < XEN417_KINDS; j++)
-        slots_remove(&hyp.slots[j], (unsigned int)i);
-    free_domheap_pages(p->pg, 0);
-    p->pg = NULL;
-}
-
-/* Free Xen's own pages for a domain, leave its shared page; hyp.lock held. */
-static void free_xen_pages_locked(struct hyp_dom *hd)
+/* Free Xen's own pages for a domain and its small allocations. */
+static void free_xen_pages_locked(struct hyp_dom *hd, const signed char *order,
+                                  unsigned int n)
 {
     unsigned int i;
 
     for (i = 0; i < hd->nr_xen_pages; i++)
         free_domheap_pages(hd->xen_pages[i], 0);
     hd->nr_xen_pages = 0;
-    for (i = 0; i < XEN417_KINDS; i++) {
-        pool_give(hd->piece[i], i);
-        hd->piece[i] = -1;
+    for (i = 0; i < n; i++) {
+        xp_free(hd->piece[order[i]]);
+        hd->piece[order[i]] = NULL;
     }
 }
 
 static void free_xen_pages(struct hyp_dom *hd)
 {
     pthread_mutex_lock(&hyp.lock);
-    free_xen_pages_locked(hd);
+    free_xen_pages_locked(hd, xs_destroy, XEN417_PIECES);
     pthread_mutex_unlock(&hyp.lock);
+}
+
+/* One whole page of Xen's for hd.  0 or -ENOMEM. */
+static int take_one_page(struct hyp_dom *hd)
+{
+    struct page_info *pg = alloc_domheap_pages(NULL, 0, 0);
+
+    if (!pg)
+        return -ENOMEM;
+    hd->xen_pages[hd->nr_xen_pages++] = pg;
+    return 0;
 }
 
 /*
@@ -342,20 +463,17 @@ static void free_xen_pages(struct hyp_dom *hd)
  * anonymous allocations that claims can refuse: xen_pages_per_domain of
  * them.  0, or -ENOMEM with nothing taken; hyp.lock held.
  *
- * 4.17: N - 1 pages of the domain's own, and three small pieces (one of
- * each kind) in pool pages that hold one piece of each kind: a piece
- * takes the slot of its kind freed last, else a new page whose other
- * slots are queued last; a page goes back to the heap when its last
- * piece does.  With the two pool pages Xen 4.17 leaves with free slots
- * at boot (hyp_init()), this gives what Xen 4.17 does for the
- * smallest PV domain (measured, docs/profiles.md): 14 pages per creation
- * from a fresh host, 13 into the holes a destroy left, 13 to 16 back per
- * destroy depending on the order.
+ * 4.17: N - 1 whole pages and the small allocations of xs_create[] in
+ * Xen's pool (xp_alloc()), in Xen 4.17's order: a creation takes N pages
+ * when its small allocations need a fresh region, fewer when they fit in
+ * room other domains left, and a destroy gives back its whole pages and
+ * the regions it was the last user of.  With N = 14 (13 whole pages, as
+ * Xen 4.17 takes) this gives what Xen 4.17 does (docs/profiles.md).
  */
 static int take_xen_pages(struct hyp_dom *hd)
 {
-    unsigned int n = hyp.cfg.xen_pages_per_domain, own = n, k;
-    int page;
+    unsigned int n = hyp.cfg.xen_pages_per_domain, own = n, i;
+    int k, grant_at = -1;
 
     if (!n)
         return 0;
@@ -364,22 +482,29 @@ static int take_xen_pages(struct hyp_dom *hd)
     hd->xen_pages = calloc(own ? own : 1, sizeof(*hd->xen_pages));
     if (!hd->xen_pages)
         return -ENOMEM;
-    while (hd->nr_xen_pages < own) {
-        hd->xen_pages[hd->nr_xen_pages] = alloc_domheap_pages(NULL, 0, 0);
-        if (!hd->xen_pages[hd->nr_xen_pages])
+    for (i = 0; is_xen417() && i < ARRAY_LEN(xs_create); i++) {
+        k = xs_create[i];
+        if (k == XS_GNT)
+            grant_at = (int)i;
+        if (k == XS_PBUF)
+            grant_at = -1;
+        if (k == XS_PAGE) {
+            if (hd->nr_xen_pages < own && take_one_page(hd))
+                goto fail;
+        } else if (!(hd->piece[k] = xp_alloc(xs_size[k]))) {
             goto fail;
-        hd->nr_xen_pages++;
+        }
     }
-    for (k = 0; is_xen417() && k < XEN417_KINDS; k++) {
-        page = pool_take(k);
-        if (page < 0)
+    while (hd->nr_xen_pages < own)
+        if (take_one_page(hd))
             goto fail;
-        hd->piece[k] = page;
-    }
     return 0;
 
  fail:
-    free_xen_pages_locked(hd);
+    if (grant_at >= 0)
+        free_xen_pages_locked(hd, xs_unwind, ARRAY_LEN(xs_unwind));
+    else
+        free_xen_pages_locked(hd, xs_unwind + 4, ARRAY_LEN(xs_unwind) - 4);
     return -ENOMEM;
 }
 
@@ -535,8 +660,6 @@ static struct hyp_dom *hdom_new(const char *name)
     if (!hd)
         return NULL;
     pthread_mutex_init(&hd->p2m_lock, NULL);
-    for (i = 0; i < XEN417_KINDS; i++)
-        hd->piece[i] = -1;
     snprintf(hd->name, sizeof(hd->name), "%s", name ? name : "");
     hd->created_ns = now_ns();
     for (i = 0; i < 16; i++)
@@ -597,15 +720,10 @@ int hyp_init(const struct hyp_config *cfg)
     rc = populate_dom0(d0, hd, cfg->dom0_pages);
     if (rc)
         return rc;
-    /*
-     * 4.17: the pool pages Xen's boot left with free slots: one with only
-     * a slot of the last kind free, one with all but the first.
-     */
+    /* 4.17: the pool region Xen's boot leaves with room in it. */
     if (is_xen417() && cfg->xen_pages_per_domain) {
         pthread_mutex_lock(&hyp.lock);
-        rc = pool_new_page(3u);
-        if (rc >= 0)
-            rc = pool_new_page(1u);
+        rc = xp_boot();
         pthread_mutex_unlock(&hyp.lock);
         if (rc < 0)
             return rc;
@@ -751,7 +869,7 @@ int hyp_domain_create(const struct hyp_caller *c, uint32_t *domid,
     d = hvh_domain_create(id, false);
     if (!d) {
         rc = -errno;
-        free_xen_pages_locked(hd);
+        free_xen_pages_locked(hd, xs_unwind + 4, ARRAY_LEN(xs_unwind) - 4);
         pthread_mutex_unlock(&hyp.lock);
         hdom_free(hd);
         goto out;

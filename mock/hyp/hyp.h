@@ -51,12 +51,13 @@ struct hyp_config {
 
 /*
  * 4.17: Xen's own pages per domain, as measured on Xen 4.17 for the
- * smallest PV domain: xen_pages_per_domain - 1 pages of its own plus
- * three small pieces in pool pages that domains share, so a creation
- * takes N pages on a fresh host and N - 1 when it fits in holes a
- * destroy left, and a destroy gives back N - 1 to N + 2 (docs/profiles.md).
- * The host starts with two such pool pages taken (Xen's boot left them):
- * physinfo's free pages are then total - dom0 - 2.
+ * smallest PV domain: xen_pages_per_domain - 1 whole pages plus Xen's
+ * small allocations for it in a model of Xen's xmalloc pool (one-page
+ * regions that domains share), so a creation takes N pages on a fresh
+ * host and N - 1 when it fits in holes a destroy left, and a destroy
+ * gives back N - 1 to N + 3 (docs/profiles.md).  The host starts with
+ * one pool region taken (Xen's boot left it): physinfo's free pages are
+ * then total - dom0 - 1.
  */
 /* The N xenclaim-mock serve --profile 4.17 uses unless told otherwise. */
 #define HYP_XEN417_PAGES_PER_DOMAIN 14u

@@ -37,10 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Sequences still diverging by one late page, analysed in docs/profiles.md
-# ("Remaining divergence"): TAP TODO items, shown but not counted as
-# failures; any other divergence fails.
-KNOWN="r1 r9 r11"
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { n=$((n + 1)); echo "not ok $n - $*"; }
 check() {   # check WHAT EXPECTED SEEN
@@ -151,13 +147,7 @@ while IFS= read -r line; do
         nseq=$((nseq + 1))
         seq=${line#diverge }
         name=${seq%%:*}
-        if [[ " $KNOWN " == *" $name "* ]]; then
-            # Open, documented in docs/profiles.md: reported, not hidden.
-            fail "$name: the mock diverges from real Xen 4.17:${seq#*:} \
-# TODO known divergence (a Xen-own page returns one destroy late)"
-        else
-            fail "$name: the mock diverges from real Xen 4.17:${seq#*:}"
-        fi
+        fail "$name: the mock diverges from real Xen 4.17:${seq#*:}"
         ;;
     "  "*) echo "#$line" ;;
     esac
