@@ -194,8 +194,8 @@ struct pipe {
     pthread_cond_t cond;
     struct batch b[NBATCH];
     uint64_t put, got;          /* batches filled, consumed */
-    int done;                   /* the reader thread has finished */
-    int stop;                   /* the consumer wants no more */
+    uint64_t done;              /* the reader thread has finished */
+    uint64_t stop;              /* the consumer wants no more */
     struct input *in;
     int tolerant;
     struct xct_reader_stats st; /* the reader's, at its end */
@@ -313,6 +313,57 @@ static int fill(struct input *in, struct batch *b, int tolerant,
     return fill_each(in, b, tolerant);
 }
 
+/*
+ * The counters are written under the lock, atomically, so that the other
+ * side may watch them without it: a side that would wait first spins a
+ * little (a batch takes some tens of microseconds to fill or take),
+ * and only then sleeps on the condition variable.  Sleeping at every
+ * batch cost a wake-up of the other thread each time.
+ */
+#define SPIN            4096u           /* pauses before sleeping */
+
+static inline uint64_t ld_acq(const uint64_t *v)
+{
+    return __atomic_load_n(v, __ATOMIC_ACQUIRE);
+}
+
+static inline void st_rel(uint64_t *v, uint64_t x)
+{
+    __atomic_store_n(v, x, __ATOMIC_RELEASE);
+}
+
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Spin while the ring is full; the lock is not held. */
+static void spin_full(const struct pipe *p)
+{
+    unsigned int k;
+
+    for (k = 0; k < SPIN; k++) {
+        if (ld_acq(&p->put) - ld_acq(&p->got) != NBATCH ||
+            ld_acq(&p->stop))
+            return;
+        spin_pause();
+    }
+}
+
+/* Spin while the ring is empty; the lock is not held. */
+static void spin_empty(const struct pipe *p)
+{
+    unsigned int k;
+
+    for (k = 0; k < SPIN; k++) {
+        if (ld_acq(&p->put) != ld_acq(&p->got) || ld_acq(&p->done))
+            return;
+        spin_pause();
+    }
+}
+
 static void *reader_main(void *arg)
 {
     struct pipe *p = arg;
@@ -321,6 +372,7 @@ static void *reader_main(void *arg)
     while (!over) {
         struct batch *b;
 
+        spin_full(p);
         pthread_mutex_lock(&p->lock);
         while (p->put - p->got == NBATCH && !p->stop)
             pthread_cond_wait(&p->cond, &p->lock);
@@ -334,13 +386,13 @@ static void *reader_main(void *arg)
         over = fill(p->in, b, p->tolerant, p->in->ws);
 
         pthread_mutex_lock(&p->lock);
-        p->put++;
+        st_rel(&p->put, p->put + 1);
         pthread_cond_broadcast(&p->cond);
         pthread_mutex_unlock(&p->lock);
     }
     pthread_mutex_lock(&p->lock);
     xct_reader_stats(p->in->rd, &p->st);
-    p->done = 1;
+    st_rel(&p->done, 1);
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -532,6 +584,7 @@ static int run_threads(struct consumer *c, struct input *in, int tolerant,
     for (;;) {
         struct batch *b;
 
+        spin_empty(p);
         pthread_mutex_lock(&p->lock);
         while (p->put == p->got && !p->done)
             pthread_cond_wait(&p->cond, &p->lock);
@@ -545,9 +598,9 @@ static int run_threads(struct consumer *c, struct input *in, int tolerant,
         take(c, b);
 
         pthread_mutex_lock(&p->lock);
-        p->got++;
+        st_rel(&p->got, p->got + 1);
         if (c->over)
-            p->stop = 1;
+            st_rel(&p->stop, 1);
         pthread_cond_broadcast(&p->cond);
         pthread_mutex_unlock(&p->lock);
         if (c->over)
