@@ -285,7 +285,7 @@ static inline void xca_prefetch(const struct xca *a,
     xct_replay_prefetch(a->rp, recs, n);
 }
 
-#define XCA_PREFETCH_AHEAD 16u    /* records ahead */
+#define XCA_PREFETCH_AHEAD 64u    /* records ahead (16: 4% slower) */
 #define XCA_PREFETCH_STEP 8u      /* records prefetched at a time */
 #define XCA_PREFETCH_RECS 64u     /* records read ahead in a batch */
 
