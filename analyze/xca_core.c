@@ -581,16 +581,34 @@ static void on_issue(void *opaque, const struct xct_replay_issue *is)
     fail(a, xca_spill_put(&a->issues, &it, NULL));
 }
 
+/* xenclaim records the replay has been fed, the current one included. */
+static uint64_t xenclaim_fed(const struct xca *a)
+{
+    uint64_t n = 0;
+    unsigned int i;
+
+    for (i = 0; i < XCT_REPLAY_NREC - 1; i++)
+        n += a->rh->n.by_event[i];
+    return n;
+}
+
+static void __attribute__((noinline)) on_event_slow(struct xca *a,
+    enum xct_replay_event ev, const struct xct_record *rec,
+    const struct xct_replay_dom *dom);
+
+/*
+ * The common records, kept small: a known domain's pages, a claim drawn
+ * down; everything else in on_event_slow().
+ */
 static void on_event(void *opaque, enum xct_replay_event ev,
                      const struct xct_record *rec, uint64_t offset,
                      const struct xct_replay_dom *dom)
 {
     struct xca *a = opaque;
-    struct xca_dstate *d = NULL;
-    uint32_t domid = 0, old_claim = 0, old_tot = 0;
+    struct xca_dstate *d;
 
-    (void)offset;
-    /* The common records first: a domain's pages, a claim drawn down. */
+    a->cur_tsc = rec->tsc;
+    a->cur_off = offset;
     if (__builtin_expect((ev == XCT_REPLAY_EV_TOT_PAGES ||
                           ev == XCT_REPLAY_EV_DRAW) && !a->pf_on, 1)) {
         d = a->leaf[dom->domid / XCA_LEAF];
@@ -602,7 +620,7 @@ static void on_event(void *opaque, enum xct_replay_event ev,
             } else if (a->in_win) {
                 d->pages_drawn += rec->words[2];
             }
-            if (dom->claim != d->claim)
+            if (__builtin_expect(dom->claim != d->claim, 0))
                 claim_sync(a, d, dom->domid, dom->claim);
             d->last_tsc = rec->tsc;
             if (a->in_win)
@@ -610,6 +628,16 @@ static void on_event(void *opaque, enum xct_replay_event ev,
             return;
         }
     }
+    on_event_slow(a, ev, rec, dom);
+}
+
+static void on_event_slow(struct xca *a, enum xct_replay_event ev,
+                          const struct xct_record *rec,
+                          const struct xct_replay_dom *dom)
+{
+    struct xca_dstate *d = NULL;
+    uint32_t domid = 0, old_claim = 0, old_tot = 0;
+
     xca_host_event(&a->host, ev, a->rh);
     d = NULL;
     if (dom) {
@@ -676,7 +704,7 @@ static void on_event(void *opaque, enum xct_replay_event ev,
         break;
     case XCT_REPLAY_EV_DUMP_START:
         a->s.dumps++;
-        if (a->s.xenclaim == 1)         /* the first xenclaim record */
+        if (xenclaim_fed(a) == 1)       /* the first xenclaim record */
             a->s.exact_start = 1;
         lost_close(a, a->cur_tsc);
         return;                 /* the totals count from the dump's end */
@@ -746,6 +774,8 @@ static void on_event(void *opaque, enum xct_replay_event ev,
             d->agg.gone++;
         break;
     case XCT_REPLAY_EV_LOST:
+        if (a->run_recs)        /* fed by the chunk: the CPU is in the run */
+            a->cur_cpu = a->run_cpus[rec - a->run_recs];
         on_lost(a, rec);
         break;
     case XCT_REPLAY_EV_CANCEL:
@@ -957,15 +987,79 @@ int xca_feed(struct xca *a, const struct xct_record *rec, unsigned int cpu,
     return feed_one(a, rec, cpu, off);
 }
 
+/*
+ * Count a chunk of records as feed_one() does one at a time (what the
+ * callbacks need of the counters does not depend on them).
+ */
+static inline void count_chunk(struct xca *a, const struct xct_record *recs,
+                               unsigned int n)
+{
+    unsigned int i;
+
+    a->s.records += n;
+    a->s.last_tsc = recs[n - 1].tsc;
+    for (i = 0; i < n; i++) {
+        uint32_t minor = recs[i].event - (XCT_TRC_MEM | XCT_MINOR_BASE);
+
+        if (__builtin_expect(minor < XCT_REPLAY_NREC - 1, 1))
+            a->s.xenclaim++;
+        else if (recs[i].event != XCT_TRC_LOST_RECORDS)
+            count_foreign(a, recs[i].event);
+    }
+}
+
+#define CHUNK 32u               /* records fed to the replay at a time */
+
 unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
                           const uint64_t *offs, const uint16_t *cpus,
                           unsigned int n, int *rc)
 {
-    unsigned int i;
+    unsigned int i, k;
+    int r;
 
     *rc = a->err;
     if (*rc)
         return 0;
+    /*
+     * Without a window, once the first record is in, the replay takes
+     * the records a chunk at a time: the callbacks set the current
+     * record's TSC and offset (and the CPU, for lost records, from the
+     * run's cpus[]).  With a window, a record at a time, so that the
+     * analysis enters and leaves it at the right record.
+     */
+    if (a->entered && !a->o.has_from && !a->o.has_to) {
+        int many = a->nseen >= XCA_PREFETCH_DOMAINS;
+
+        a->run_recs = recs;
+        a->run_cpus = cpus;
+        for (i = 0; i < n; i += k) {
+            k = n - i < CHUNK ? n - i : CHUNK;
+            /* The records come from another CPU's cache. */
+            if (i + XCA_PREFETCH_RECS + CHUNK <= n) {
+                const char *p = (const char *)&recs[i + XCA_PREFETCH_RECS];
+                unsigned int b;
+
+                for (b = 0; b < CHUNK * sizeof(*recs); b += 64)
+                    __builtin_prefetch(p + b);
+            }
+            if (__builtin_expect(many, 0) &&
+                i + XCA_PREFETCH_AHEAD < n)
+                xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD],
+                             n - i - XCA_PREFETCH_AHEAD < CHUNK ?
+                             n - i - XCA_PREFETCH_AHEAD : CHUNK);
+            count_chunk(a, recs + i, k);
+            r = xct_replay_feed_run(a->rp, recs + i, offs + i, k);
+            if (__builtin_expect(r < 0, 0))
+                fail(a, r);
+            if (__builtin_expect(a->err != 0, 0)) {
+                a->run_recs = NULL;
+                *rc = a->err;
+                return i + k;
+            }
+        }
+        a->run_recs = NULL;
+        return n;
+    }
     for (i = 0; i < n; i++) {
         /* The records come from another CPU's cache: ask for them early. */
         if (i + XCA_PREFETCH_RECS < n)

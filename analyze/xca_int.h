@@ -255,6 +255,9 @@ struct xca {
     uint64_t lost_from;         /* the state is inexact since */
     int finished;
     int err;
+    /* The run xca_feed_run() is feeding by chunks (NULL: none). */
+    const struct xct_record *run_recs;
+    const uint16_t *run_cpus;
 };
 
 /*

@@ -952,14 +952,13 @@ on_lost(struct xct_replay *r, const struct xct_record *rec)
     return 0;
 }
 
-int xct_replay_feed(struct xct_replay *r, const struct xct_record *rec,
-                    uint64_t offset)
+/* xct_replay_feed() of a record, r and rec valid. */
+static inline __attribute__((always_inline)) int
+feed_one(struct xct_replay *r, const struct xct_record *rec, uint64_t offset)
 {
     const struct op *op;
     uint32_t i;
 
-    if (!r || !rec)
-        return -EINVAL;
     r->host.n.records++;
     i = rec->event - (XCT_TRC_MEM | XCT_MINOR_BASE);
     r->rec = rec;
@@ -976,11 +975,38 @@ int xct_replay_feed(struct xct_replay *r, const struct xct_record *rec,
         }
         if (__builtin_expect(r->in_dump, 0) && !dump_part(rec))
             end_dump(r);
+        /* The bulk of a trace, called directly (and inlined). */
+        if (__builtin_expect(i == XCT_MINOR_TOT_PAGES - XCT_MINOR_BASE, 1))
+            return on_TOT_PAGES(r, rec);
         return op->fn(r, rec);
     }
     if (rec->event == XCT_TRC_LOST_RECORDS)
         return on_lost(r, rec);
     r->host.n.foreign++;
+    return 0;
+}
+
+int xct_replay_feed(struct xct_replay *r, const struct xct_record *rec,
+                    uint64_t offset)
+{
+    if (!r || !rec)
+        return -EINVAL;
+    return feed_one(r, rec, offset);
+}
+
+int xct_replay_feed_run(struct xct_replay *r, const struct xct_record *recs,
+                        const uint64_t *offs, size_t n)
+{
+    size_t i;
+    int rc;
+
+    if (!r || (n && (!recs || !offs)))
+        return -EINVAL;
+    for (i = 0; i < n; i++) {
+        rc = feed_one(r, &recs[i], offs[i]);
+        if (__builtin_expect(rc < 0, 0))
+            return rc;
+    }
     return 0;
 }
 
