@@ -1032,21 +1032,28 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
 
         a->run_recs = recs;
         a->run_cpus = cpus;
+        /*
+         * With many domains, shorter chunks: each asks the caches for
+         * its domains' state, and more than a few lines in flight at
+         * once are dropped.
+         */
+        unsigned int chunk = many ? XCA_PREFETCH_STEP : CHUNK;
+
         for (i = 0; i < n; i += k) {
-            k = n - i < CHUNK ? n - i : CHUNK;
+            k = n - i < chunk ? n - i : chunk;
             /* The records come from another CPU's cache. */
-            if (i + XCA_PREFETCH_RECS + CHUNK <= n) {
+            if (i + XCA_PREFETCH_RECS + chunk <= n) {
                 const char *p = (const char *)&recs[i + XCA_PREFETCH_RECS];
                 unsigned int b;
 
-                for (b = 0; b < CHUNK * sizeof(*recs); b += 64)
+                for (b = 0; b < chunk * sizeof(*recs); b += 64)
                     __builtin_prefetch(p + b);
             }
             if (__builtin_expect(many, 0) &&
                 i + XCA_PREFETCH_AHEAD < n)
                 xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD],
-                             n - i - XCA_PREFETCH_AHEAD < CHUNK ?
-                             n - i - XCA_PREFETCH_AHEAD : CHUNK);
+                             n - i - XCA_PREFETCH_AHEAD < chunk ?
+                             n - i - XCA_PREFETCH_AHEAD : chunk);
             count_chunk(a, recs + i, k);
             r = xct_replay_feed_run(a->rp, recs + i, offs + i, k);
             if (__builtin_expect(r < 0, 0))
