@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "xca.h"
+#include "xct_mem.h"
 
 /* ---- spill files (xca_spill.c) ----------------------------------------- */
 
@@ -231,6 +232,8 @@ struct xca {
     const struct xct_replay_host *rh;   /* the replay's host state */
     /* Domains by domid: leaves of XCA_LEAF, allocated when first used. */
     struct xca_dstate *leaf[XCA_MAX_DOMAINS / XCA_LEAF];
+    struct xca_dstate *dstates; /* where the leaves are (xct_mem_map()) */
+    int dstates_tried;
     uint64_t seen[XCA_MAX_DOMAINS / 64];   /* bit per domid seen */
     uint32_t nseen;             /* domains seen */
     uint32_t *holders;          /* domids with a claim > 0 */

@@ -1,0 +1,67 @@
+/* test_xct_mem.c: huge-page tables: zeroed, aligned, and dropping pages keeps the neighbours' bytes. */
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "xct_mem.h"
+
+#define LEN (5u << 20)
+
+static void test_map_zeroed_aligned(void **state)
+{
+    uint8_t *p = xct_mem_map(LEN);
+    size_t i, nonzero = 0;
+
+    (void)state;
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % (2u << 20), 0);
+    for (i = 0; i < LEN; i += 4093)
+        nonzero += p[i] != 0;
+    assert_int_equal(nonzero, 0);
+    p[LEN - 1] = 1;                 /* the whole length is usable */
+    xct_mem_unmap(p, LEN);
+    assert_null(xct_mem_map(0));
+}
+
+/* Drop an unaligned range: whole pages inside read as zero, the rest stays. */
+static void test_drop_keeps_neighbours(void **state)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t from = 3 * page + 100, len = 5 * page + 200, i;
+    size_t start = (from + page - 1) / page * page;
+    size_t end = (from + len) / page * page;
+    uint8_t *p = xct_mem_map(LEN);
+    size_t bad = 0;
+
+    (void)state;
+    assert_non_null(p);
+    memset(p, 0xa5, 16 * page);
+    xct_mem_drop(p + from, len);
+    for (i = 0; i < 16 * page; i++) {
+        uint8_t want = (i >= start && i < end) ? 0 : 0xa5;
+
+        bad += p[i] != want;
+    }
+    assert_int_equal(bad, 0);
+    /* Less than a page: nothing dropped. */
+    xct_mem_drop(p + 10 * page + 1, page - 2);
+    assert_int_equal(p[10 * page + 1], 0xa5);
+    xct_mem_drop(NULL, page);
+    xct_mem_unmap(p, LEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_map_zeroed_aligned),
+        cmocka_unit_test(test_drop_keeps_neighbours),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,26 @@
+/* xct_mem.h: large zeroed tables in anonymous memory, on huge pages where the kernel allows. */
+/* SPDX-License-Identifier: MIT */
+#ifndef XCT_MEM_H
+#define XCT_MEM_H
+
+#include <stddef.h>
+
+/*
+ * Reserve len bytes of zeroed memory, aligned to 2 MiB and asked to be
+ * backed by transparent huge pages: a table indexed by domid touched at
+ * random costs fewer TLB misses.  Memory is committed only as it is
+ * touched.  Returns NULL (errno set) when the reservation fails; the
+ * caller then allocates otherwise.  Release with xct_mem_unmap().
+ */
+void *xct_mem_map(size_t len);
+
+/*
+ * Give back the whole pages inside [p, p + len) (they read as zero
+ * again); the bytes of partial pages at either end are kept.
+ */
+void xct_mem_drop(void *p, size_t len);
+
+/* Undo xct_mem_map(p, len); NULL p does nothing. */
+void xct_mem_unmap(void *p, size_t len);
+
+#endif /* XCT_MEM_H */
