@@ -1201,6 +1201,17 @@ const struct xca_domain *xca_domain(const struct xca *a, uint32_t domid)
     return d ? &d->agg : NULL;
 }
 
+const struct xca_domain *xca_domain_from(const struct xca *a, uint32_t id)
+{
+    if (!a)
+        return NULL;
+    for (id = next_seen(a, id); id < XCA_MAX_DOMAINS;
+         id = next_seen(a, id + 1))
+        if (in_filter(a, id))
+            return &dpeek(a, id)->agg;
+    return NULL;
+}
+
 const struct xca_domain *xca_domain_next(const struct xca *a,
                                          const struct xca_domain *prev)
 {
@@ -1235,15 +1246,25 @@ int xca_foreach_life(struct xca *a, uint32_t domid,
                      int (*cb)(void *opaque, const struct xca_life *l),
                      void *opaque)
 {
+    if (!a)
+        return -EINVAL;
+    return xca_foreach_life_in(a, &a->lives, domid, cb, opaque);
+}
+
+int xca_foreach_life_in(const struct xca *a, struct xca_spill *lives,
+                        uint32_t domid,
+                        int (*cb)(void *opaque, const struct xca_life *l),
+                        void *opaque)
+{
     struct xca_life l;
     uint64_t at;
     int rc;
 
-    if (!a || !cb || domid >= XCA_MAX_DOMAINS)
+    if (!a || !lives || !cb || domid >= XCA_MAX_DOMAINS)
         return -EINVAL;
     for (at = dpeek(a, domid) ? dpeek(a, domid)->head : 0; at;
          at = l.next) {
-        rc = xca_spill_get(&a->lives, at - 1, &l);
+        rc = xca_spill_get(lives, at - 1, &l);
         if (rc < 0)
             return rc;
         rc = cb(opaque, &l);

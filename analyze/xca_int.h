@@ -38,6 +38,14 @@ void xca_spill_init(struct xca_spill *s, size_t item);
 void xca_spill_close(struct xca_spill *s);
 /* Append one item; *off (may be NULL) gets its offset.  0 or -errno. */
 int xca_spill_put(struct xca_spill *s, const void *item, uint64_t *off);
+/*
+ * A view of s for reading from another thread while s itself is read:
+ * v shares s's file and unflushed items (neither may change meanwhile)
+ * and has a read cache of its own.  Close it with xca_spill_view_close(),
+ * which frees that cache only.
+ */
+void xca_spill_view(const struct xca_spill *s, struct xca_spill *v);
+void xca_spill_view_close(struct xca_spill *v);
 /* Overwrite n bytes at off of what was put.  0 or -errno. */
 int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
                     size_t n);
@@ -303,6 +311,15 @@ static inline void xca_prefetch(const struct xca *a,
 unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
                           const uint64_t *offs, const uint16_t *cpus,
                           unsigned int n, int *rc);
+
+/* The first domain seen (and selected) with a domid >= id, or NULL. */
+const struct xca_domain *xca_domain_from(const struct xca *a, uint32_t id);
+
+/* xca_foreach_life() reading the lives through lives (a view of a's). */
+int xca_foreach_life_in(const struct xca *a, struct xca_spill *lives,
+                        uint32_t domid,
+                        int (*cb)(void *opaque, const struct xca_life *l),
+                        void *opaque);
 
 /*
  * TSC of the end of a's window when the first record has TSC first

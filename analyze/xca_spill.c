@@ -34,6 +34,24 @@ void xca_spill_close(struct xca_spill *s)
     s->len = s->cap = 0;
 }
 
+void xca_spill_view(const struct xca_spill *s, struct xca_spill *v)
+{
+    *v = *s;
+    v->rc = NULL;
+    v->rc_tag = NULL;
+    v->rc_len = NULL;
+}
+
+void xca_spill_view_close(struct xca_spill *v)
+{
+    free(v->rc);
+    free(v->rc_tag);
+    free(v->rc_len);
+    v->rc = NULL;
+    v->rc_tag = NULL;
+    v->rc_len = NULL;
+}
+
 /* An unlinked file in $TMPDIR (or /tmp). */
 static int spill_open(struct xca_spill *s)
 {

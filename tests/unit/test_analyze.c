@@ -846,6 +846,82 @@ static void must_have(const char *text, const char *what)
     }
 }
 
+/*
+ * Enough domains and claim lives for the text report to cut its long
+ * sections into blocks formatted by two threads: every domain row and
+ * every life must come out once, in order (domids increasing, lives
+ * numbered 1..N under their domain's header with N as it says), and the
+ * total what the summary counts.  Under TSan, the threads are checked
+ * too.
+ */
+static void test_report_blocks(void **state)
+{
+    enum { DOMS = 5000, BUSY = 3, LIVES = 1500 };
+    struct xca_opts o = XCA_OPTS_INIT;
+    struct fx f;
+    uint64_t tsc = 1000, rows = 0, lives = 0, want_lives = 0;
+    unsigned int d, i, k, cur = 0, num = 0, bad = 0;
+    int64_t prev = -1;
+    char *t, *line, *save = NULL;
+    int section = 0;
+
+    (void)state;
+    f.a = new_analysis(&o);
+    f.off = 0;
+    FEED(&f, tsc++, HEAP, XCT_HEAP_DUMP, XCT_NODE_ALL, 1u << 30, 0, 0);
+    for (d = 0; d < DOMS; d++)
+        FEED(&f, tsc++, DOMAIN, d, XCT_DOM_CREATED, 0, 100000, 0);
+    for (i = 0; i < LIVES; i++) {
+        for (k = 0; k < BUSY; k++) {
+            d = 1 + k * 1999;   /* in different blocks of rows */
+            FEED(&f, tsc++, CLAIM, d, 0, 0, 10, 10, 0);
+            FEED(&f, tsc++, CLAIM, d, 0, 0, 0, 0, 0);
+            FEED(&f, tsc++, CLAIM_RELEASE, d, XCT_RELEASE_CANCEL, 10, 0);
+        }
+    }
+    assert_int_equal(xca_finish(f.a, NULL, 0), 0);
+    want_lives = xca_summary(f.a)->lives;
+    EQ("lives staked", (uint64_t)BUSY * LIVES, want_lives);
+    t = report(f.a, 0);
+    for (line = strtok_r(t, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        unsigned int id, n;
+
+        if (!strncmp(line, "domains (", 9)) {
+            section = 1;
+            prev = -1;
+            continue;
+        }
+        if (!strncmp(line, "claims, per domain", 18)) {
+            section = 2;
+            prev = -1;
+            continue;
+        }
+        if (section == 1 && sscanf(line, "  d%u ", &id) == 1) {
+            bad += (int64_t)id <= prev;
+            prev = id;
+            rows++;
+        } else if (section == 2 && sscanf(line, "  d%u (%u claim", &id,
+                                          &n) == 2) {
+            bad += (int64_t)id <= prev || num != cur;
+            prev = id;
+            cur = n;
+            num = 0;
+        } else if (section == 2 && sscanf(line, "    #%u ", &n) == 1) {
+            bad += n != ++num;
+            lives++;
+        } else if (line[0] != ' ' && section) {
+            section = 0;
+        }
+    }
+    bad += num != cur;
+    EQ("rows out of order or lives misnumbered", 0, bad);
+    EQ("domain rows", DOMS, rows);
+    EQ("claim lives listed", want_lives, lives);
+    free(t);
+    xca_free(f.a);
+}
+
 static void test_reports(void **state)
 {
     struct xca_opts o = XCA_OPTS_INIT;
@@ -1178,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_timeline_bounded_keeps_low_point),
         cmocka_unit_test(test_spill),
         cmocka_unit_test(test_spill_cache),
+        cmocka_unit_test(test_report_blocks),
         cmocka_unit_test(test_lives),
         cmocka_unit_test(test_denials),
         cmocka_unit_test(test_stake_refused),
