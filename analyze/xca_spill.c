@@ -18,17 +18,23 @@ void xca_spill_init(struct xca_spill *s, size_t item)
     s->item = item;
 }
 
-void xca_spill_close(struct xca_spill *s)
+/* Free the read cache (it is made again when needed). */
+static void rc_free(struct xca_spill *s)
 {
-    if (s->fd >= 0)
-        close(s->fd);
-    free(s->buf);
     free(s->rc);
     free(s->rc_tag);
     free(s->rc_len);
     s->rc = NULL;
     s->rc_tag = NULL;
     s->rc_len = NULL;
+}
+
+void xca_spill_close(struct xca_spill *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->buf);
+    rc_free(s);
     s->fd = -1;
     s->buf = NULL;
     s->len = s->cap = 0;
@@ -44,12 +50,7 @@ void xca_spill_view(const struct xca_spill *s, struct xca_spill *v)
 
 void xca_spill_view_close(struct xca_spill *v)
 {
-    free(v->rc);
-    free(v->rc_tag);
-    free(v->rc_len);
-    v->rc = NULL;
-    v->rc_tag = NULL;
-    v->rc_len = NULL;
+    rc_free(v);
 }
 
 /* An unlinked file in $TMPDIR (or /tmp). */
@@ -215,12 +216,7 @@ static int rc_get(struct xca_spill *s, uint64_t off, void *item)
         s->rc_tag = calloc(XCA_SPILL_SLOTS, sizeof(*s->rc_tag));
         s->rc_len = calloc(XCA_SPILL_SLOTS, sizeof(*s->rc_len));
         if (!s->rc || !s->rc_tag || !s->rc_len) {
-            free(s->rc);
-            free(s->rc_tag);
-            free(s->rc_len);
-            s->rc = NULL;
-            s->rc_tag = NULL;
-            s->rc_len = NULL;
+            rc_free(s);
             return read_at(s->fd, item, s->item, off);
         }
     }
