@@ -90,14 +90,17 @@ static inline void xca_tl_set(struct xca_tl *t, uint64_t tsc,
         return;
     }
     b = &t->p[t->n - 1];
+    /* The current bucket's last values are t->val: skip what is equal. */
     for (s = 0; s < XCA_NSERIES; s++) {
         int64_t x = v[s];
 
+        if (x == t->val[s])
+            continue;
         t->val[s] = x;
         b->last[s] = x;
         if (x < b->min[s])
             b->min[s] = x;
-        if (x > b->max[s])
+        else if (x > b->max[s])
             b->max[s] = x;
     }
 }
