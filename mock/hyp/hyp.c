@@ -29,9 +29,8 @@
 #define XP_REGION       (4096u - 2 * XP_HDR)    /* a fresh region's block */
 #define XP_SMALL        128u            /* below: one class per 4 bytes */
 #define XP_CLASSES      (6u * 32u)      /* classes up to XP_REGION */
-#define XP_BOOT_HOLE    2368u           /* room Xen's boot leaves (xp_boot()) */
 /* 4.17: small allocations per domain (take_xen_pages()). */
-#define XEN417_PIECES   16
+#define XEN417_PIECES   17
 #define ARRAY_LEN(a)    (sizeof(a) / sizeof((a)[0]))
 
 /* gfn -> mfn + 1 (0: nothing mapped), a three-level table. */
@@ -351,23 +350,43 @@ static void xp_free(struct xp_block *b)
 }
 
 /*
- * The region Xen 4.17's boot leaves in the pool with room: a free block
- * of XP_BOOT_HOLE bytes between blocks that stay taken (fitted to the
- * measurements, docs/profiles.md).  0 or -ENOMEM.
+ * One region as Xen 4.17's boot leaves it: blocks that stay taken, then
+ * a free block of hole bytes at its end.  0, -ENOMEM, or -EINVAL when
+ * hole cannot be carved that way.
+ */
+static int xp_boot_region(unsigned int hole)
+{
+    unsigned int head = XP_REGION - hole - XP_HDR;
+    struct xp_block *b;
+
+    if (hole < 16 || hole % 16 || hole > XP_REGION - XP_HDR - 16 ||
+        xp_round(head) != head)
+        return -EINVAL;
+    if (xp_grow())
+        return -ENOMEM;
+    b = xp_alloc(head);
+    if (!b || !b->next || !b->next->free || b->next->size != hole)
+        return -EINVAL;
+    return 0;
+}
+
+/*
+ * The pool as Xen 4.17's boot leaves it, read from a real host's memory
+ * (docs/profiles.md): of its regions, two have room, a free block of
+ * 2608 bytes at the end of one and of 16 bytes at the end of another;
+ * the others are full and never change.  0 or negative errno.
  */
 static int xp_boot(void)
 {
-    struct xp_block *head, *hole, *tail;
+    static const unsigned int holes[] = { 2608, 16 };
+    unsigned int i;
+    int rc;
 
-    if (xp_grow())
-        return -ENOMEM;
-    head = xp_alloc(16);
-    hole = head ? xp_alloc(XP_BOOT_HOLE) : NULL;
-    tail = hole ? hole->next : NULL;
-    if (!tail || !tail->free)
-        return -ENOMEM;
-    xp_list_del(tail);
-    xp_free(hole);
+    for (i = 0; i < ARRAY_LEN(holes); i++) {
+        rc = xp_boot_region(holes[i]);
+        if (rc < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -376,53 +395,67 @@ static int xp_boot(void)
  * grant frame, no maptrack, event channel port 0) asks of Xen, in
  * order: whole pages (XS_PAGE) and small allocations (their sizes in
  * bytes as xmalloc gets them).  Xen 4.17.7's code, Debian's build:
- * struct domain; d->vcpu[]; the dirty cpumask; the p2m (struct
- * p2m_domain), its cpumask and log-dirty rangeset; the CPU policy; the
- * I/O port rangeset; shared_info; the GDT/LDT L1 page and the per-domain
- * L3 and L2; the I/O memory and IRQ rangesets; the event channel bucket
- * and poll mask; struct grant_table and its active, shared and status
- * arrays, then 6 active frames and 1 shared frame; the console buffer;
- * credit2's domain data.
+ * struct domain; d->vcpu[]; the dirty cpumask (NR_CPUS = 256 bits); the
+ * p2m (struct p2m_domain), its cpumask and log-dirty rangeset; the CPU
+ * policy; the I/O port rangeset; shared_info; the GDT/LDT L1 page, the
+ * CPUID masks (struct cpuidmasks) and the per-domain L3 and L2; the I/O
+ * memory and IRQ rangesets; the event channel bucket and poll mask;
+ * struct grant_table and its active, shared and status arrays, then 6
+ * active frames and 1 shared frame; the console buffer; credit2's domain
+ * data.  Everything up to the L2 is arch_domain_create()'s.
  */
 enum xs_piece {
     XS_VCPUS, XS_DIRTY, XS_P2M, XS_P2M_DIRTY, XS_RS_LOGDIRTY, XS_POLICY,
-    XS_RS_IOPORTS, XS_RS_IOMEM, XS_RS_IRQ, XS_POLL, XS_GNT, XS_GNT_ACTIVE,
-    XS_GNT_SHARED, XS_GNT_STATUS, XS_PBUF, XS_SCHED,
+    XS_RS_IOPORTS, XS_CPUIDMASKS, XS_RS_IOMEM, XS_RS_IRQ, XS_POLL, XS_GNT,
+    XS_GNT_ACTIVE, XS_GNT_SHARED, XS_GNT_STATUS, XS_PBUF, XS_SCHED,
     XS_PAGE = -1,
 };
 
 static const unsigned short xs_size[XEN417_PIECES] = {
-    [XS_VCPUS] = 8, [XS_DIRTY] = 8, [XS_P2M] = 680, [XS_P2M_DIRTY] = 8,
+    [XS_VCPUS] = 8, [XS_DIRTY] = 32, [XS_P2M] = 680, [XS_P2M_DIRTY] = 32,
     [XS_RS_LOGDIRTY] = 96, [XS_POLICY] = 1976, [XS_RS_IOPORTS] = 96,
-    [XS_RS_IOMEM] = 96, [XS_RS_IRQ] = 96, [XS_POLL] = 8, [XS_GNT] = 136,
-    [XS_GNT_ACTIVE] = 48, [XS_GNT_SHARED] = 8, [XS_GNT_STATUS] = 8,
-    [XS_PBUF] = 200, [XS_SCHED] = 128,
+    [XS_CPUIDMASKS] = 40, [XS_RS_IOMEM] = 96, [XS_RS_IRQ] = 96,
+    [XS_POLL] = 8, [XS_GNT] = 136, [XS_GNT_ACTIVE] = 48,
+    [XS_GNT_SHARED] = 8, [XS_GNT_STATUS] = 8, [XS_PBUF] = 200,
+    [XS_SCHED] = 128,
 };
 
 static const signed char xs_create[] = {
     XS_PAGE, XS_VCPUS, XS_DIRTY, XS_P2M, XS_P2M_DIRTY, XS_RS_LOGDIRTY,
-    XS_POLICY, XS_RS_IOPORTS, XS_PAGE, XS_PAGE, XS_PAGE, XS_PAGE,
-    XS_RS_IOMEM, XS_RS_IRQ, XS_PAGE, XS_POLL, XS_GNT, XS_GNT_ACTIVE,
-    XS_GNT_SHARED, XS_GNT_STATUS, XS_PAGE, XS_PAGE, XS_PAGE, XS_PAGE,
-    XS_PAGE, XS_PAGE, XS_PAGE, XS_PBUF, XS_SCHED,
+    XS_POLICY, XS_RS_IOPORTS, XS_PAGE, XS_PAGE, XS_CPUIDMASKS, XS_PAGE,
+    XS_PAGE, XS_RS_IOMEM, XS_RS_IRQ, XS_PAGE, XS_POLL, XS_GNT,
+    XS_GNT_ACTIVE, XS_GNT_SHARED, XS_GNT_STATUS, XS_PAGE, XS_PAGE, XS_PAGE,
+    XS_PAGE, XS_PAGE, XS_PAGE, XS_PAGE, XS_PBUF, XS_SCHED,
 };
 
 /* The order a destroyed domain's small allocations are freed in. */
 static const signed char xs_destroy[XEN417_PIECES] = {
     XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT, XS_POLICY,
-    XS_RS_LOGDIRTY, XS_P2M_DIRTY, XS_P2M, XS_SCHED, XS_POLL, XS_VCPUS,
-    XS_PBUF, XS_RS_IRQ, XS_RS_IOMEM, XS_RS_IOPORTS, XS_DIRTY,
+    XS_RS_LOGDIRTY, XS_P2M_DIRTY, XS_P2M, XS_CPUIDMASKS, XS_SCHED,
+    XS_POLL, XS_VCPUS, XS_PBUF, XS_RS_IRQ, XS_RS_IOMEM, XS_RS_IOPORTS,
+    XS_DIRTY,
 };
 
 /*
- * The order of a failed creation's unwinding: the grant table's own
- * first when it failed there, then domain_create()'s error path.
+ * The order of a failed creation's unwinding, from what it had taken.
+ * Failed in arch_domain_create(): its own error path (the CPUID masks,
+ * the CPU policy, the p2m's pieces), then domain_create()'s (the vCPU
+ * array, the rangesets, the dirty cpumask).
+ */
+static const signed char xs_unwind_arch[] = {
+    XS_CPUIDMASKS, XS_POLICY, XS_RS_LOGDIRTY, XS_P2M_DIRTY, XS_P2M,
+    XS_VCPUS, XS_RS_IOPORTS, XS_DIRTY,
+};
+
+/*
+ * Failed later: the grant table's own first when it failed there, then
+ * domain_create()'s error path.
  */
 static const signed char xs_unwind[XEN417_PIECES + 4] = {
     XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT,
     XS_SCHED, XS_VCPUS, XS_POLICY, XS_RS_LOGDIRTY, XS_P2M_DIRTY, XS_P2M,
-    XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT, XS_POLL, XS_PBUF,
-    XS_RS_IRQ, XS_RS_IOMEM, XS_RS_IOPORTS, XS_DIRTY,
+    XS_CPUIDMASKS, XS_GNT_SHARED, XS_GNT_ACTIVE, XS_GNT_STATUS, XS_GNT,
+    XS_POLL, XS_PBUF, XS_RS_IRQ, XS_RS_IOMEM, XS_RS_IOPORTS, XS_DIRTY,
 };
 
 /* Free Xen's own pages for a domain and its small allocations. */
@@ -474,6 +507,7 @@ static int take_xen_pages(struct hyp_dom *hd)
 {
     unsigned int n = hyp.cfg.xen_pages_per_domain, own = n, i;
     int k, grant_at = -1;
+    bool arch_done = false;
 
     if (!n)
         return 0;
@@ -484,6 +518,8 @@ static int take_xen_pages(struct hyp_dom *hd)
         return -ENOMEM;
     for (i = 0; is_xen417() && i < ARRAY_LEN(xs_create); i++) {
         k = xs_create[i];
+        if (k == XS_RS_IOMEM)
+            arch_done = true;
         if (k == XS_GNT)
             grant_at = (int)i;
         if (k == XS_PBUF)
@@ -501,7 +537,9 @@ static int take_xen_pages(struct hyp_dom *hd)
     return 0;
 
  fail:
-    if (grant_at >= 0)
+    if (!arch_done)
+        free_xen_pages_locked(hd, xs_unwind_arch, ARRAY_LEN(xs_unwind_arch));
+    else if (grant_at >= 0)
         free_xen_pages_locked(hd, xs_unwind, ARRAY_LEN(xs_unwind));
     else
         free_xen_pages_locked(hd, xs_unwind + 4, ARRAY_LEN(xs_unwind) - 4);

@@ -56,8 +56,8 @@ struct hyp_config {
  * regions that domains share), so a creation takes N pages on a fresh
  * host and N - 1 when it fits in holes a destroy left, and a destroy
  * gives back N - 1 to N + 3 (docs/profiles.md).  The host starts with
- * one pool region taken (Xen's boot left it): physinfo's free pages are
- * then total - dom0 - 1.
+ * two pool regions taken (those Xen's boot leaves with room in them):
+ * physinfo's free pages are then total - dom0 - 2.
  */
 /* The N xenclaim-mock serve --profile 4.17 uses unless told otherwise. */
 #define HYP_XEN417_PAGES_PER_DOMAIN 14u

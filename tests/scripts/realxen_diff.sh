@@ -11,6 +11,10 @@
 # --memory total, --dom0-mem what is not free less what the mock's Xen
 # takes at boot), and `xcdiff cmp` compares:
 # one TAP line per sequence, with the first divergence when there is one.
+# Two sets, each on a fresh daemon: diff/xcdiff.out (the default run) and
+# diff/xcdiff-long.out (the long churn, seeds 1000:60 at 120 steps; its
+# lines are named "long set: ..."; skipped only when diff.sh was told not
+# to run it, xcdiff-long.rc "none").
 #
 # Skips only when the session said QEMU cannot run on this machine
 # (build/realxen/SKIP, written by realxen_0_session.sh); a session that did
@@ -56,25 +60,7 @@ if [ ! -s "$real/diff/xcdiff.out" ]; then
 $real/diff/xcdiff.out (run tests/scripts/realxen_0_session.sh first)"
     finish
 fi
-check "xcdiff exit status in the real dom0" 0 \
-    "$(tr -d ' \n' <"$real/diff/xcdiff.rc" 2>/dev/null || echo none)"
-host=$(grep -m1 '^host\.0 physinfo ' "$real/diff/xcdiff.out")
-args=$(grep -m1 '^run\.0 args ' "$real/diff/xcdiff.out")
-total=$(sed -n 's/.* total=\([0-9]*\) .*/\1/p' <<<"$host")
-free=$(sed -n 's/.* free=\([0-9]*\) .*/\1/p' <<<"$host")
-seeds=$(sed -n 's/.* seeds=\([0-9]*:[0-9]*\) .*/\1/p' <<<"$args")
-steps=$(sed -n 's/.* steps=\([0-9]*\) .*/\1/p' <<<"$args")
-only=$(sed -n 's/.* only=\([a-z]*\).*/\1/p' <<<"$args")
-if [ -z "$total" ] || [ -z "$free" ] || [ -z "$seeds" ] || [ -z "$steps" ] ||
-   [ "$free" -ge "$total" ]; then
-    fail "the real run's host and args lines: got '$host' '$args'"
-    finish
-fi
-pass "the real host: $total pages, $free free at xcdiff's start"
-
-# ---- the same on the mock ------------------------------------------------
-
-if [ ! -f "$lib" ] || [ ! -x "$daemon" ]; then
+if [ ! -f "$daemon" ] || [ ! -x "$daemon" ] || [ ! -f "$lib" ]; then
     fail "built: expected $lib and $daemon (run make)"
     finish
 fi
@@ -109,49 +95,93 @@ stop_mock() {
     wait "$dpid" 2>/dev/null
     dpid=
 }
-# dom0 gets what is not free on the real host, less what the mock's Xen
-# takes at boot: asked of a first daemon, then one of the right size.
-dom0=$((total - free))
-if start_mock $dom0; then
-    seen=$("$outdir/xcdiff" host | sed -n 's/.* free=\([0-9]*\) .*/\1/p')
+
+# compare_set TAG NAME: the real run diff/NAME.out (exit status in
+# NAME.rc) against the same sequences on a fresh mock, into
+# $outdir/{NAME-real,NAME-mock,NAME-cmp}; TAP lines prefixed by TAG.
+compare_set() {
+    local tag=$1 name=$2 host args seeds steps only dom0 seen rc nseq line
+    local seq what
+    local out=$real/diff/$name.out
+    check "${tag}xcdiff exit status in the real dom0" 0 \
+        "$(tr -d ' \n' <"$real/diff/$name.rc" 2>/dev/null || echo none)"
+    host=$(grep -m1 '^host\.0 physinfo ' "$out")
+    args=$(grep -m1 '^run\.0 args ' "$out")
+    total=$(sed -n 's/.* total=\([0-9]*\) .*/\1/p' <<<"$host")
+    free=$(sed -n 's/.* free=\([0-9]*\) .*/\1/p' <<<"$host")
+    seeds=$(sed -n 's/.* seeds=\([0-9]*:[0-9]*\) .*/\1/p' <<<"$args")
+    steps=$(sed -n 's/.* steps=\([0-9]*\) .*/\1/p' <<<"$args")
+    only=$(sed -n 's/.* only=\([a-z]*\).*/\1/p' <<<"$args")
+    if [ -z "$total" ] || [ -z "$free" ] || [ -z "$seeds" ] ||
+       [ -z "$steps" ] || [ "$free" -ge "$total" ]; then
+        fail "${tag}the real run's host and args lines: got '$host' '$args'"
+        return
+    fi
+    pass "${tag}the real host: $total pages, $free free at xcdiff's start"
+
+    # dom0 gets what is not free on the real host, less what the mock's
+    # Xen takes at boot: asked of a first daemon, then one of the right
+    # size.
+    dom0=$((total - free))
+    if start_mock $dom0; then
+        seen=$("$outdir/xcdiff" host | sed -n 's/.* free=\([0-9]*\) .*/\1/p')
+        stop_mock
+        dom0=$((dom0 + ${seen:-$free} - free))
+    fi
+    if ! start_mock $dom0; then
+        fail "${tag}a 4.17 daemon of that size starts: \
+$(tr '\n' ' ' <"$tmp/daemon.log")"
+        return
+    fi
+    check "${tag}the mock's free pages are the real host's" "$free" \
+        "$("$outdir/xcdiff" host | sed -n 's/.* free=\([0-9]*\) .*/\1/p')"
+    set -- --seeds "$seeds" --steps "$steps"
+    [ -n "$only" ] && [ "$only" != all ] && set -- "$@" --only "$only"
+    timeout 600 "$outdir/xcdiff" run "$@" >"$outdir/$name-mock.out" \
+        2>"$tmp/err"
+    check "${tag}xcdiff on the mock: exit status" 0 "$?"
     stop_mock
-    dom0=$((dom0 + ${seen:-$free} - free))
-fi
-if ! start_mock $dom0; then
-    fail "a 4.17 daemon of that size starts: $(tr '\n' ' ' <"$tmp/daemon.log")"
-    finish
-fi
-check "the mock's free pages are the real host's" "$free" \
-    "$("$outdir/xcdiff" host | sed -n 's/.* free=\([0-9]*\) .*/\1/p')"
-set -- --seeds "$seeds" --steps "$steps"
-[ -n "$only" ] && [ "$only" != all ] && set -- "$@" --only "$only"
-timeout 600 "$outdir/xcdiff" run "$@" >"$outdir/mock.out" 2>"$tmp/err"
-check "xcdiff on the mock: exit status" 0 "$?"
-stop_mock
-cp "$real/diff/xcdiff.out" "$outdir/real.out"
+    cp "$out" "$outdir/$name-real.out"
 
-# ---- compare, one line per sequence --------------------------------------
+    # One line per sequence.
+    "$outdir/xcdiff" cmp --names real,mock "$outdir/$name-real.out" \
+        "$outdir/$name-mock.out" >"$outdir/$name-cmp.txt" 2>&1
+    rc=$?
+    nseq=0
+    while IFS= read -r line; do
+        case $line in
+        "same "*)
+            set -- $line
+            nseq=$((nseq + 1))
+            pass "${tag}$2: the mock answers as real Xen 4.17 ($3 steps)"
+            ;;
+        "diverge "*)
+            nseq=$((nseq + 1))
+            seq=${line#diverge }
+            what=${seq%%:*}
+            fail "${tag}$what: the mock diverges from real Xen 4.17:${seq#*:}"
+            ;;
+        "  "*) echo "#$line" ;;
+        esac
+    done <"$outdir/$name-cmp.txt"
+    check "${tag}xcdiff cmp compared every sequence (exit status 0 or 1)" \
+        yes "$([ "$rc" -le 1 ] && [ "$nseq" -gt 2 ] && echo yes ||
+               echo "no: $rc")"
+}
 
-"$outdir/xcdiff" cmp --names real,mock "$outdir/real.out" "$outdir/mock.out" \
-    >"$outdir/cmp.txt" 2>&1
-rc=$?
-nseq=0
-while IFS= read -r line; do
-    case $line in
-    "same "*)
-        set -- $line
-        nseq=$((nseq + 1))
-        pass "$2: the mock answers as real Xen 4.17 ($3 steps)"
-        ;;
-    "diverge "*)
-        nseq=$((nseq + 1))
-        seq=${line#diverge }
-        name=${seq%%:*}
-        fail "$name: the mock diverges from real Xen 4.17:${seq#*:}"
-        ;;
-    "  "*) echo "#$line" ;;
-    esac
-done <"$outdir/cmp.txt"
-check "xcdiff cmp compared every sequence (exit status 0 or 1)" yes \
-    "$([ "$rc" -le 1 ] && [ "$nseq" -gt 2 ] && echo yes || echo "no: $rc")"
+compare_set "" xcdiff
+case $(tr -d ' \n' <"$real/diff/xcdiff-long.rc" 2>/dev/null) in
+none)
+    n=$((n + 1))
+    echo "ok $n # SKIP long set: diff.sh was told not to run it"
+    ;;
+*)
+    if [ -s "$real/diff/xcdiff-long.out" ]; then
+        compare_set "long set: " xcdiff-long
+    else
+        fail "the realxen session brought back diff/xcdiff-long.out: \
+no $real/diff/xcdiff-long.out"
+    fi
+    ;;
+esac
 finish

@@ -8,11 +8,12 @@
  * hypercall: it shows what a destroy itself gave back.
  *
  * Expected figures are Xen's small-allocation pool's (docs/profiles.md),
- * worked out by hand in each test: a creation takes 13 whole pages and 16
+ * worked out by hand in each test: a creation takes 13 whole pages and 17
  * small blocks (the largest 1984 and 688 bytes) in one-page regions; the
- * host starts with one region with a 2368-byte hole; a region goes back
- * when its last block does.  test_measured replays a sequence measured on
- * Xen 4.17.7 (xcdiff's r1) with the real host's figures.
+ * host starts with two regions, one with a 2608-byte free block at its
+ * end, one with a 16-byte one; a region goes back when its last block
+ * does.  test_measured and test_measured_long replay sequences measured on
+ * Xen 4.17.7 (xcdiff's r1 and r1020) with the real host's figures.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,7 @@
 
 #define TOTAL_PAGES     65536ULL
 #define DOM0_PAGES      4096ULL
-#define BOOT_POOL       1ULL    /* pool regions taken at boot */
+#define BOOT_POOL       2ULL    /* pool regions taken at boot */
 
 static const struct hyp_caller dom0 = { 0, 0 };
 
@@ -71,7 +72,7 @@ static int setup(void **state)
     return hyp_init(&cfg);
 }
 
-/* One pool region is taken at boot. */
+/* Two pool regions are taken at boot. */
 static void test_boot(void **state)
 {
     (void)state;
@@ -79,13 +80,14 @@ static void test_boot(void **state)
 }
 
 /*
- * A: 13 + a new region for its 1984-byte block (the rest fit in the boot
- * hole) = 14.  B: its small blocks fill what A left of the hole and of
- * A's region, its 1984-byte block needs a new region: 14.  Destroying A
- * gives nothing back during the destroy; at the next call its 13 whole
- * pages (B's blocks keep both regions).  C then fits in A's holes: 13.
- * Destroying B gives 14 back (its own region held only its 1984 bytes);
- * C last gives 14 (A's old region is then empty; the boot region stays).
+ * A: 13 + a new region for its 1984-byte block (its vCPU array fills the
+ * 16-byte hole, the rest fit in the 2608-byte one) = 14.  B: its small
+ * blocks fill what A left of the hole (608 bytes) and of A's region, its
+ * 1984-byte block needs a new region: 14.  Destroying A gives nothing
+ * back during the destroy; at the next call its 13 whole pages (B's
+ * blocks keep A's region).  C then fits in A's holes: 13.  Destroying B
+ * gives 14 back (its own region held only its 1984 bytes); C last gives
+ * 14 (A's old region is then empty; the boot regions stay).
  */
 static void test_pages(void **state)
 {
@@ -154,6 +156,46 @@ static void test_measured(void **state)
 }
 
 /*
+ * Xen 4.17.7 measured (xcdiff's r1020, 120 steps, same on every boot):
+ * ten creations and destroys in churn, most into holes others left, with
+ * Xen's pages per step as physinfo showed them.  A model of the pool
+ * with 8-byte cpumasks, no CPUID masks and one boot hole gave 13 and 17
+ * for the last two destroys.
+ */
+static void test_measured_long(void **state)
+{
+    static const struct { char op; unsigned char k; unsigned char pages; }
+    step[] = {
+        { 'c', 0, 14 }, { 'c', 1, 14 }, { 'c', 2, 14 }, { 'c', 3, 14 },
+        { 'd', 1, 13 }, { 'c', 4, 13 }, { 'd', 3, 14 }, { 'd', 4, 13 },
+        { 'd', 0, 13 }, { 'c', 5, 13 }, { 'c', 6, 13 }, { 'c', 7, 14 },
+        { 'd', 5, 13 }, { 'c', 8, 13 }, { 'd', 7, 14 }, { 'c', 9, 14 },
+        { 'd', 2, 13 }, { 'd', 6, 13 }, { 'd', 8, 14 }, { 'd', 9, 16 },
+    };
+    uint64_t f0 = phys_free(), f = f0, seen;
+    uint32_t id[10];
+    unsigned int i;
+
+    (void)state;
+    for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+        if (step[i].op == 'c') {
+            id[step[i].k] = create();
+            f -= step[i].pages;
+        } else {
+            assert_int_equal(hyp_domain_destroy(&dom0, id[step[i].k]), 0);
+            f += step[i].pages;
+        }
+        seen = phys_free();
+        if (seen != f)
+            print_message("step %u (%c d%u): expected %llu free, got %llu\n",
+                          i, step[i].op, step[i].k, (unsigned long long)f,
+                          (unsigned long long)seen);
+        assert_int_equal(seen, f);
+    }
+    assert_int_equal(f, f0);
+}
+
+/*
  * A creation needs unclaimed pages; the id it would have had is used up
  * (4.17: the rover moves first).
  */
@@ -197,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_boot),
         cmocka_unit_test(test_pages),
         cmocka_unit_test(test_measured),
+        cmocka_unit_test(test_measured_long),
         cmocka_unit_test(test_create_claimed),
         cmocka_unit_test(test_claim_flags),
     };
