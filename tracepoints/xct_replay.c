@@ -589,7 +589,8 @@ static int on_CLAIM_RELEASE(struct xct_replay *r,
     return 0;
 }
 
-static int on_TOT_PAGES(struct xct_replay *r, const struct xct_record *rec)
+static inline __attribute__((always_inline)) int
+on_TOT_PAGES(struct xct_replay *r, const struct xct_record *rec)
 {
     struct xct_ev_TOT_PAGES e;
     struct dom *d;
