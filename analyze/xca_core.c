@@ -1004,23 +1004,31 @@ int xca_feed(struct xca *a, const struct xct_record *rec, unsigned int cpu,
 }
 
 /*
- * Count a chunk of records as feed_one() does one at a time (what the
- * callbacks need of the counters does not depend on them).
+ * Count a chunk of records the replay was just fed as feed_one() counts
+ * them one at a time (the callbacks need none of these counters): the
+ * replay's own counters tell how many were foreign or lost records, and
+ * only a chunk with foreign records is looked at for their classes.
+ * foreign and lost: the replay's counts before the chunk.
  */
 static inline void count_chunk(struct xca *a, const struct xct_record *recs,
-                               unsigned int n)
+                               unsigned int n, uint64_t foreign,
+                               uint64_t lost)
 {
+    uint64_t nf = a->rh->n.foreign - foreign;
+    uint64_t nl = a->rh->n.lost_events - lost;
     unsigned int i;
 
     a->s.records += n;
     a->s.last_tsc = recs[n - 1].tsc;
-    for (i = 0; i < n; i++) {
+    a->s.xenclaim += n - nf - nl;
+    for (i = 0; nf && i < n; i++) {
         uint32_t minor = recs[i].event - (XCT_TRC_MEM | XCT_MINOR_BASE);
 
-        if (__builtin_expect(minor < XCT_REPLAY_NREC - 1, 1))
-            a->s.xenclaim++;
-        else if (recs[i].event != XCT_TRC_LOST_RECORDS)
+        if (minor >= XCT_REPLAY_NREC - 1 &&
+            recs[i].event != XCT_TRC_LOST_RECORDS) {
             count_foreign(a, recs[i].event);
+            nf--;
+        }
     }
 }
 
@@ -1031,6 +1039,7 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
                           unsigned int n, int *rc)
 {
     unsigned int i, k;
+    uint64_t foreign, lost;
     int r;
 
     *rc = a->err;
@@ -1070,8 +1079,10 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
                 xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD],
                              n - i - XCA_PREFETCH_AHEAD < chunk ?
                              n - i - XCA_PREFETCH_AHEAD : chunk);
-            count_chunk(a, recs + i, k);
+            foreign = a->rh->n.foreign;
+            lost = a->rh->n.lost_events;
             r = xct_replay_feed_run(a->rp, recs + i, offs + i, k);
+            count_chunk(a, recs + i, k, foreign, lost);
             if (__builtin_expect(r < 0, 0))
                 fail(a, r);
             if (__builtin_expect(a->err != 0, 0)) {

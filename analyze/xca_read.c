@@ -53,6 +53,7 @@ struct input {
     const uint8_t *map;         /* NULL: the reader reads by itself */
     uint64_t len;
     uint64_t popped, dropped;
+    uint64_t lost_events;       /* lost-records records the reader gave */
     unsigned int tick;
     struct wins *ws;            /* non-NULL: read whole batches */
 };
@@ -265,6 +266,7 @@ static int fill_each(struct input *in, struct batch *b, int tolerant)
 /* fill() by whole batches of the reader (mapped, strict reading). */
 static int fill_batch(struct input *in, struct batch *b, struct wins *ws)
 {
+    struct xct_reader_stats st;
     enum xct_read_status s;
     unsigned int i, k;
     size_t got;
@@ -281,10 +283,13 @@ static int fill_batch(struct input *in, struct batch *b, struct wins *ws)
         fill_start(in, b->rec[i].tsc);
         memset(&b->st[i], XCT_READ_OK, got);
         b->n += (unsigned int)got;
-        for (k = i; k < b->n; k++) {
-            if (__builtin_expect(b->rec[k].event == XCT_TRC_LOST_RECORDS,
-                                 0))
-                b->cpu[k] = (uint16_t)wins_cpu(ws, in, b->off[k]);
+        /* The CPUs of lost-records records, when the reader saw any. */
+        xct_reader_stats(in->rd, &st);
+        if (__builtin_expect(st.lost_events != in->lost_events, 0)) {
+            in->lost_events = st.lost_events;
+            for (k = i; k < b->n; k++)
+                if (b->rec[k].event == XCT_TRC_LOST_RECORDS)
+                    b->cpu[k] = (uint16_t)wins_cpu(ws, in, b->off[k]);
         }
         if (__builtin_expect(in->stop != UINT64_MAX, 0)) {
             for (k = i; k < b->n; k++) {
