@@ -986,6 +986,15 @@ feed_one(struct xct_replay *r, const struct xct_record *rec, uint64_t offset)
     i = rec->event - (XCT_TRC_MEM | XCT_MINOR_BASE);
     r->rec = rec;
     r->off = offset;
+    /* The bulk of a trace first, by the shortest way (the same steps). */
+    if (__builtin_expect(i == XCT_MINOR_TOT_PAGES - XCT_MINOR_BASE &&
+                         rec->nwords == XCT_NWORDS_TOT_PAGES &&
+                         !r->in_dump, 1)) {
+        r->rec_name = ops[XCT_MINOR_TOT_PAGES - XCT_MINOR_BASE].name;
+        r->host.n.by_event[XCT_REPLAY_REC_TOT_PAGES]++;
+        r->host.last_tsc = rec->tsc;
+        return on_TOT_PAGES(r, rec);
+    }
     if (i < NOPS && ops[i].fn) {
         op = &ops[i];
         r->rec_name = op->name;
@@ -998,9 +1007,6 @@ feed_one(struct xct_replay *r, const struct xct_record *rec, uint64_t offset)
         }
         if (__builtin_expect(r->in_dump, 0) && !dump_part(rec))
             end_dump(r);
-        /* The bulk of a trace, called directly (and inlined). */
-        if (__builtin_expect(i == XCT_MINOR_TOT_PAGES - XCT_MINOR_BASE, 1))
-            return on_TOT_PAGES(r, rec);
         return op->fn(r, rec);
     }
     if (rec->event == XCT_TRC_LOST_RECORDS)
