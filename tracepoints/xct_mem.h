@@ -1,4 +1,4 @@
-/* xct_mem.h: large zeroed tables in anonymous memory, on huge pages where the kernel allows. */
+/* xct_mem.h: large zeroed tables in anonymous memory, committed as they are touched. */
 /* SPDX-License-Identifier: MIT */
 #ifndef XCT_MEM_H
 #define XCT_MEM_H
@@ -6,11 +6,11 @@
 #include <stddef.h>
 
 /*
- * Reserve len bytes of zeroed memory, aligned to 2 MiB and asked to be
- * backed by transparent huge pages: a table indexed by domid touched at
- * random costs fewer TLB misses.  Memory is committed only as it is
- * touched.  Returns NULL (errno set) when the reservation fails; the
- * caller then allocates otherwise.  Release with xct_mem_unmap().
+ * Reserve len bytes of zeroed, page-aligned memory for a table indexed
+ * by domid: entries sit at fixed places (found without a load), and
+ * memory is committed only as pages are touched.  Returns NULL (errno
+ * set) when the reservation fails; the caller then allocates otherwise.
+ * Release with xct_mem_unmap().
  */
 void *xct_mem_map(size_t len);
 
