@@ -287,6 +287,14 @@ static inline void xca_prefetch(const struct xca *a,
 {
     unsigned int i;
 
+    if (a->dstates) {
+        /* One reservation: no load, no test (a stray line is harmless). */
+        for (i = 0; i < n; i++)
+            __builtin_prefetch(a->dstates +
+                               (recs[i].words[0] & (XCA_MAX_DOMAINS - 1)));
+        xct_replay_prefetch(a->rp, recs, n);
+        return;
+    }
     for (i = 0; i < n; i++) {
         uint32_t minor = recs[i].event - (XCT_TRC_MEM | XCT_MINOR_BASE);
         uint32_t id = recs[i].words[0];

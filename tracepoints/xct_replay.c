@@ -18,10 +18,10 @@
  * of many domains prefetch the next records' domains cheaply
  * (xct_replay_prefetch()); memory follows the live domains a leaf at a
  * time.  Each leaf keeps a bitmap of its used slots for iteration.  The
- * leaves sit at fixed places in one reservation on huge pages
- * (xct_mem_map()), made with the first domain: with tens of thousands of
- * domains, a record's domain then rarely costs a TLB miss as well as a
- * cache miss.  Without the reservation, leaves come from the heap.
+ * leaves sit at fixed places in one reservation (xct_mem_map()), made
+ * with the first domain, so that xct_replay_prefetch() finds a domain's
+ * line without even that load.  Without the reservation, leaves come
+ * from the heap.
  */
 #define LEAF_BITS 8u
 #define LEAF_SIZE (1u << LEAF_BITS)
@@ -1110,6 +1110,19 @@ void xct_replay_prefetch(const struct xct_replay *r,
 
     if (!r || !recs)
         return;
+    if (r->arena) {
+        /*
+         * Leaves at fixed places: no load, no test.  A record that names
+         * no domain prefetches a line for nothing; an address not yet
+         * backed costs no fault.
+         */
+        for (i = 0; i < n; i++) {
+            uint32_t id = recs[i].words[0] & XCT_REPLAY_MAX_DOMID;
+
+            __builtin_prefetch(&r->arena[id >> LEAF_BITS].dom[id & LEAF_MASK]);
+        }
+        return;
+    }
     for (i = 0; i < n; i++) {
         uint32_t minor = recs[i].event - (XCT_TRC_MEM | XCT_MINOR_BASE);
         uint32_t id = recs[i].words[0];
