@@ -458,6 +458,60 @@ typedef int (*rows_fn)(struct ctx *c, uint32_t from, uint32_t to);
 
 #define BLOCK_TARGET 2048u      /* lives (or domains) per block */
 #define BLOCK_MAX 4096u         /* blocks at most */
+#define OBUF_STDIO (64u << 10)  /* stdio buffer in front of an obuf */
+
+/*
+ * Memory a helper's FILE writes into, kept from block to block: after
+ * the first blocks it no longer grows, so a block costs one copy into
+ * it and one out of it.
+ */
+struct obuf {
+    char *b;
+    size_t n, cap;
+    FILE *f;                    /* writes append to b */
+};
+
+static ssize_t obuf_write(void *cookie, const char *p, size_t k)
+{
+    struct obuf *o = cookie;
+
+    if (k > o->cap - o->n) {
+        size_t cap = o->cap ? o->cap : OBUF_STDIO;
+        char *b;
+
+        while (cap - o->n < k)
+            cap *= 2;
+        b = realloc(o->b, cap);
+        if (!b) {
+            errno = ENOMEM;
+            return -1;
+        }
+        o->b = b;
+        o->cap = cap;
+    }
+    memcpy(o->b + o->n, p, k);
+    o->n += k;
+    return (ssize_t)k;
+}
+
+static int obuf_open(struct obuf *o)
+{
+    cookie_io_functions_t io = { .write = obuf_write };
+
+    memset(o, 0, sizeof(*o));
+    o->f = fopencookie(o, "w", io);
+    if (!o->f)
+        return -errno;
+    setvbuf(o->f, NULL, _IOFBF, OBUF_STDIO);
+    return 0;
+}
+
+static void obuf_close(struct obuf *o)
+{
+    if (o->f)
+        fclose(o->f);
+    free(o->b);
+}
 
 struct par {
     struct ctx *c;              /* the caller's */
@@ -466,10 +520,10 @@ struct par {
     rows_fn fn;
     const uint32_t *cut;        /* block b: domids [cut[b], cut[b + 1]) */
     unsigned int nblk;
+    struct obuf ob[2];          /* the helper's k-th block goes to ob[k & 1] */
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    char *buf;                  /* a formatted odd block, or NULL */
-    size_t len;
+    const struct obuf *ready;   /* a formatted odd block, or NULL */
     unsigned int which;         /* its number */
     int stop;                   /* the caller wants no more */
     int rc;                     /* the helper's first error */
@@ -478,24 +532,23 @@ struct par {
 static void *par_main(void *arg)
 {
     struct par *p = arg;
-    unsigned int b;
+    unsigned int b, k;
 
-    for (b = 1; b < p->nblk; b += 2) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
+    /*
+     * ob[k & 1] is free when block k starts: the caller took block k - 2
+     * from it before the helper could hand over block k - 1.
+     */
+    for (b = 1, k = 0; b < p->nblk; b += 2, k++) {
+        struct obuf *o = &p->ob[k & 1];
         int rc;
 
-        if (!f) {
-            rc = -errno;
-        } else {
-            p->wc.f = f;
-            rc = p->fn(&p->wc, p->cut[b], p->cut[b + 1]);
-            if (fclose(f) == EOF && rc == 0)
-                rc = -ENOMEM;
-        }
+        o->n = 0;
+        p->wc.f = o->f;
+        rc = p->fn(&p->wc, p->cut[b], p->cut[b + 1]);
+        if (fflush(o->f) == EOF && rc == 0)
+            rc = -ENOMEM;
         pthread_mutex_lock(&p->lock);
-        while (p->buf && !p->stop)
+        while (p->ready && !p->stop)
             pthread_cond_wait(&p->cond, &p->lock);
         if (p->stop || rc < 0) {
             if (rc < 0)
@@ -503,11 +556,9 @@ static void *par_main(void *arg)
             p->stop = 1;
             pthread_cond_broadcast(&p->cond);
             pthread_mutex_unlock(&p->lock);
-            free(buf);
             return NULL;
         }
-        p->buf = buf;
-        p->len = len;
+        p->ready = o;
         p->which = b;
         pthread_cond_broadcast(&p->cond);
         pthread_mutex_unlock(&p->lock);
@@ -522,6 +573,7 @@ static void *par_main(void *arg)
 static int par_rows(struct ctx *c, rows_fn fn, int lives_weight)
 {
     const struct xca_domain *d;
+    const struct obuf *o;
     struct par p;
     pthread_t th;
     uint32_t *cut;
@@ -541,12 +593,14 @@ static int par_rows(struct ctx *c, rows_fn fn, int lives_weight)
         }
     }
     cut[n] = XCA_MAX_DOMAINS;   /* n blocks */
-    if (n < 2) {
+    memset(&p, 0, sizeof(p));
+    if (n < 2 || obuf_open(&p.ob[0]) < 0 || obuf_open(&p.ob[1]) < 0) {
+        obuf_close(&p.ob[0]);
+        obuf_close(&p.ob[1]);
         free(cut);
         return fn(c, 0, XCA_MAX_DOMAINS);
     }
 
-    memset(&p, 0, sizeof(p));
     p.c = c;
     p.wc = *c;
     xca_spill_view(c->lives, &p.view);
@@ -566,20 +620,19 @@ static int par_rows(struct ctx *c, rows_fn fn, int lives_weight)
             continue;
         }
         pthread_mutex_lock(&p.lock);
-        while (!p.buf && !p.stop)
+        while (!p.ready && !p.stop)
             pthread_cond_wait(&p.cond, &p.lock);
-        if (!p.buf) {           /* the helper failed */
+        o = p.ready;
+        pthread_mutex_unlock(&p.lock);
+        if (!o) {               /* the helper failed */
             rc = p.rc ? p.rc : -EIO;
-            pthread_mutex_unlock(&p.lock);
             break;
         }
-        pthread_mutex_unlock(&p.lock);
-        /* p.buf is block b: the helper goes in order, one ahead. */
-        if (fwrite(p.buf, 1, p.len, c->f) != p.len)
+        /* o is block b: the helper goes in order, one ahead. */
+        if (fwrite(o->b, 1, o->n, c->f) != o->n)
             rc = -EIO;
         pthread_mutex_lock(&p.lock);
-        free(p.buf);
-        p.buf = NULL;
+        p.ready = NULL;
         pthread_cond_broadcast(&p.cond);
         pthread_mutex_unlock(&p.lock);
     }
@@ -588,11 +641,12 @@ static int par_rows(struct ctx *c, rows_fn fn, int lives_weight)
     pthread_cond_broadcast(&p.cond);
     pthread_mutex_unlock(&p.lock);
     pthread_join(th, NULL);
-    free(p.buf);
 out:
     xca_spill_view_close(&p.view);
     pthread_cond_destroy(&p.cond);
     pthread_mutex_destroy(&p.lock);
+    obuf_close(&p.ob[0]);
+    obuf_close(&p.ob[1]);
     free(cut);
     return rc;
 }
