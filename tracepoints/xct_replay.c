@@ -64,6 +64,8 @@ struct xct_replay {
     uint32_t epoch;             /* bumped when records are lost */
     int in_dump;
     uint64_t dump_tsc, dump_off;
+    uint32_t slots;             /* used slots, stale ones included */
+    uint32_t stale;             /* of them, not relisted by the dump yet */
     size_t mem;                 /* bytes held by leaves and domains */
 
     struct xct_replay_denial denial, failure;
@@ -267,6 +269,7 @@ static struct dom *dom_add(struct xct_replay *r, uint32_t id)
     d->kepoch = r->epoch;
     (*lp)->live[i / 64] |= 1ull << (i % 64);
     (*lp)->count++;
+    r->slots++;
     r->host.domains++;
     return d;
 }
@@ -280,7 +283,10 @@ static void dom_remove(struct xct_replay *r, struct dom *d)
     if (!stale(r, d)) {
         set_claim(r, d, 0);
         r->host.domains--;
+    } else {
+        r->stale--;
     }
+    r->slots--;
     d->used = 0;
     (*lp)->live[i / 64] &= ~(1ull << (i % 64));
     if (!--(*lp)->count) {
@@ -395,7 +401,8 @@ static void __attribute__((cold, noinline)) end_dump(struct xct_replay *r)
     struct dom *d;
     uint32_t id = 0;
 
-    while ((d = slot_from(r, id))) {
+    /* Nothing to drop (a trace's first dump): no walk of every slot. */
+    while (r->stale && (d = slot_from(r, id))) {
         id = d->pub.domid + 1;
         if (d->gen != r->gen)
             dom_remove(r, d);
@@ -423,6 +430,7 @@ static void start_dump(struct xct_replay *r, const struct xct_ev_HEAP *e)
 {
     r->gen++;
     r->in_dump = 1;
+    r->stale = r->slots;        /* every slot until listed again */
     r->dump_tsc = r->rec->tsc;
     r->dump_off = r->off;
     r->host.domains = 0;
@@ -787,6 +795,7 @@ static int domain_dump(struct xct_replay *r, const struct xct_ev_DOMAIN *e)
     if (d && d->gen != r->gen) {
         /* Listed again: fresh state, same counters. */
         d->gen = r->gen;
+        r->stale--;
         d->pub.claim = 0;       /* not in claims_sum since the dump */
         d->pub.dying = 0;
         d->known = 0;

@@ -936,6 +936,54 @@ static void test_dump_keeps_counters(void **state)
     EQ("host denials", 1, xct_replay_host(f->r)->n.denials);
 }
 
+/*
+ * A dump that starts again before it ends forgets what the first start
+ * relisted; only what the last start relists stays.  A later dump that
+ * lists everyone drops no one, one that lists no one drops all.
+ */
+static void test_dump_restarted(void **state)
+{
+    struct fx *f = *state;
+    const struct xct_replay_host *h = xct_replay_host(f->r);
+
+    base_state(f);
+    f_dom(f, 2, XCT_DOM_CREATED, 0, 50, 0);
+    f_dom(f, 3, XCT_DOM_CREATED, 0, 60, 0);
+    EXPECT_NO_ISSUE(f);
+
+    f_dump(f, 10000, 0);
+    f_dom(f, 1, XCT_DOM_DUMP, 100, 1000, 0);
+    f_dump(f, 10000, 0);            /* again: d1 unlisted once more */
+    f_dom(f, 3, XCT_DOM_DUMP, 0, 60, 0);
+    f_dom(f, 4, XCT_DOM_DUMP, 5, 70, 0);
+    f_tick(f, 10000, 0);
+    EXPECT_NO_ISSUE(f);
+    NUL(xct_replay_dom(f->r, 1));
+    NUL(xct_replay_dom(f->r, 2));
+    EXPECT_DOM(f, 3, 0, 60, 0, 0);
+    EXPECT_DOM(f, 4, 5, 70, 0, 0);
+    EQ("domains after the restarted dump", 2, h->domains);
+
+    f_dump(f, 10000, 0);
+    f_dom(f, 4, XCT_DOM_DUMP, 5, 70, 0);
+    f_dom(f, 3, XCT_DOM_DUMP, 0, 60, 0);
+    f_tick(f, 10000, 0);
+    EQ("domains after a full dump", 2, h->domains);
+    EXPECT_DOM(f, 3, 0, 60, 0, 0);
+    EXPECT_DOM(f, 4, 5, 70, 0, 0);
+
+    f_dump(f, 10000, 0);
+    f_tick(f, 10000, 0);
+    EQ("domains after an empty dump", 0, h->domains);
+    NUL(xct_replay_dom_next(f->r, NULL));
+    EXPECT_NO_ISSUE(f);
+
+    /* The slots are gone too: a domain made again starts afresh. */
+    f_dom(f, 3, XCT_DOM_CREATED, 0, 80, 0);
+    EXPECT_DOM(f, 3, 0, 80, 0, 0);
+    EQ("domains after a creation", 1, h->domains);
+}
+
 /* ---- denials, failures, nodes, events ------------------------------- */
 
 static void test_denial_context(void **state)
@@ -1204,6 +1252,7 @@ int main(void)
         T(test_issue_names),
         T(test_lost_then_dump),
         T(test_dump_keeps_counters),
+        T(test_dump_restarted),
         T(test_denial_context),
         T(test_nodes),
         T(test_events),
