@@ -65,6 +65,7 @@ static struct xca_dstate *dget(struct xca *a, uint32_t id, uint64_t tsc)
         }
         if (a->dstates) {
             *lp = a->dstates + (size_t)(id / XCA_LEAF) * XCA_LEAF;
+            xct_mem_commit(*lp, XCA_LEAF * sizeof(**lp));
         } else {
             *lp = aligned_alloc(64, XCA_LEAF * sizeof(**lp));
             if (!*lp)

@@ -24,6 +24,20 @@ void *xct_mem_map(size_t len)
     return p == MAP_FAILED ? NULL : p;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void xct_mem_commit(void *p, size_t len)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)p & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+
+    if (p && end > start)
+        madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
 void xct_mem_drop(void *p, size_t len)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);

@@ -15,6 +15,12 @@
 void *xct_mem_map(size_t len);
 
 /*
+ * Commit the pages of [p, p + len) at once, before they are written: one
+ * call instead of a page fault per page.  Advice: failure is harmless.
+ */
+void xct_mem_commit(void *p, size_t len);
+
+/*
  * Give back the whole pages inside [p, p + len) (they read as zero
  * again); the bytes of partial pages at either end are kept.
  */

@@ -252,12 +252,15 @@ static struct dom *dom_add(struct xct_replay *r, uint32_t id)
             r->arena_tried = 1;
             r->arena = xct_mem_map(NLEAVES * sizeof(struct leaf));
         }
-        if (r->arena)
+        if (r->arena) {
             *lp = &r->arena[id >> LEAF_BITS];
-        else
+            xct_mem_commit(*lp, sizeof(**lp));  /* its pages at once */
+        } else {
             *lp = aligned_alloc(_Alignof(struct leaf), sizeof(**lp));
+        }
         if (!*lp)
             return NULL;
+        /* Partial pages kept when it last emptied may hold old bytes. */
         memset(*lp, 0, sizeof(**lp));
         r->mem += sizeof(**lp);
     }
