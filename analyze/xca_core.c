@@ -195,6 +195,8 @@ static void life_end(struct xca *a, struct xca_dstate *d, unsigned int how,
     d->tail = off + 1;
     d->agg.lives++;
     a->s.lives++;
+    a->lived[d->agg.domid / 64] |= 1ull << (d->agg.domid % 64);
+    a->lives64[d->agg.domid / 64]++;
 }
 
 /*
@@ -1281,6 +1283,40 @@ const struct xca_domain *xca_domain_from(const struct xca *a, uint32_t id)
         if (in_filter(a, id))
             return &dpeek(a, id)->agg;
     return NULL;
+}
+
+const struct xca_domain *xca_domain_lived_from(const struct xca *a,
+                                               uint32_t id)
+{
+    while (a && id < XCA_MAX_DOMAINS) {
+        uint64_t bits = a->lived[id / 64] & (~0ull << (id % 64));
+
+        if (bits)
+            return &dpeek(a, (id & ~63u) |
+                          (uint32_t)__builtin_ctzll(bits))->agg;
+        id = (id | 63u) + 1;
+    }
+    return NULL;
+}
+
+unsigned int xca_cuts(const struct xca *a, int lives, uint64_t target,
+                      uint32_t *cut, unsigned int max)
+{
+    unsigned int g, n = 0;
+    uint64_t w = 0;
+
+    cut[n++] = 0;
+    for (g = 0; g < XCA_MAX_DOMAINS / 64 && n < max; g++) {
+        w += lives ? a->lives64[g] : (uint64_t)__builtin_popcountll(a->seen[g]);
+        if (w >= target) {
+            cut[n++] = (g + 1) * 64;
+            w = 0;
+        }
+    }
+    if (cut[n - 1] == XCA_MAX_DOMAINS)
+        n--;
+    cut[n] = XCA_MAX_DOMAINS;
+    return n;
 }
 
 const struct xca_domain *xca_domain_next(const struct xca *a,

@@ -247,6 +247,9 @@ struct xca {
     int dstates_tried;
     uint64_t seen[XCA_MAX_DOMAINS / 64];   /* bit per domid seen */
     uint32_t nseen;             /* domains seen */
+    /* For the report's per-domain sections, without a walk of them all: */
+    uint64_t lived[XCA_MAX_DOMAINS / 64];  /* bit per domid with lives */
+    uint32_t lives64[XCA_MAX_DOMAINS / 64]; /* lives of domids 64g.. */
     uint32_t *holders;          /* domids with a claim > 0 */
     uint32_t nholders, cap_holders;
 
@@ -325,6 +328,20 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
 
 /* The first domain seen (and selected) with a domid >= id, or NULL. */
 const struct xca_domain *xca_domain_from(const struct xca *a, uint32_t id);
+
+/* The first domain with claim lives recorded and a domid >= id, or NULL. */
+const struct xca_domain *xca_domain_lived_from(const struct xca *a,
+                                               uint32_t id);
+
+/*
+ * Cut the domids into blocks of consecutive groups of 64 holding about
+ * target domains seen (lives 0) or claim lives (lives 1) each, for the
+ * report's sections: block b is [cut[b], cut[b + 1]).  Fills cut[0..n]
+ * (n + 1 entries, cut[0] 0 and cut[n] XCA_MAX_DOMAINS, n <= max) and
+ * returns n.  Touches no domain's state.
+ */
+unsigned int xca_cuts(const struct xca *a, int lives, uint64_t target,
+                      uint32_t *cut, unsigned int max);
 
 /* xca_foreach_life() reading the lives through lives (a view of a's). */
 int xca_foreach_life_in(const struct xca *a, struct xca_spill *lives,

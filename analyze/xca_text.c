@@ -429,10 +429,8 @@ static int claim_rows(struct ctx *c, uint32_t from, uint32_t to)
     const struct xca_domain *d;
     int rc;
 
-    for (d = xca_domain_from(c->a, from); d && d->domid < to;
-         d = xca_domain_next(c->a, d)) {
-        if (!d->lives)
-            continue;
+    for (d = xca_domain_lived_from(c->a, from); d && d->domid < to;
+         d = xca_domain_lived_from(c->a, d->domid + 1)) {
         fprintf(c->f, "  d%u (%u claim%s)\n", d->domid, d->lives,
                 d->lives == 1 ? "" : "s");
         c->n = 0;
@@ -572,27 +570,17 @@ static void *par_main(void *arg)
  */
 static int par_rows(struct ctx *c, rows_fn fn, int lives_weight)
 {
-    const struct xca_domain *d;
     const struct obuf *o;
     struct par p;
     pthread_t th;
     uint32_t *cut;
-    uint64_t w = 0;
-    unsigned int n = 0, b;
+    unsigned int n, b;
     int rc = 0;
 
     cut = malloc((BLOCK_MAX + 1) * sizeof(*cut));
     if (!cut)
         return fn(c, 0, XCA_MAX_DOMAINS);
-    cut[n++] = 0;
-    for (d = xca_domain_next(c->a, NULL); d; d = xca_domain_next(c->a, d)) {
-        w += lives_weight ? d->lives : 1;
-        if (w >= BLOCK_TARGET && n < BLOCK_MAX) {
-            cut[n++] = d->domid + 1;
-            w = 0;
-        }
-    }
-    cut[n] = XCA_MAX_DOMAINS;   /* n blocks */
+    n = xca_cuts(c->a, lives_weight, BLOCK_TARGET, cut, BLOCK_MAX);
     memset(&p, 0, sizeof(p));
     if (n < 2 || obuf_open(&p.ob[0]) < 0 || obuf_open(&p.ob[1]) < 0) {
         obuf_close(&p.ob[0]);
