@@ -1331,6 +1331,22 @@ unsigned int xca_cuts(const struct xca *a, int lives, uint64_t target,
 
     cut[n++] = 0;
     for (g = 0; g < XCA_MAX_DOMAINS / 64 && n < max; g++) {
+        if (lives && a->lives64[g] >= target) {
+            /* A group this heavy is cut between its domains. */
+            uint64_t bits = a->lived[g];
+
+            while (bits && n < max) {
+                uint32_t id = g * 64 + (uint32_t)__builtin_ctzll(bits);
+
+                bits &= bits - 1;
+                w += dpeek(a, id)->agg.lives;
+                if (w >= target && id + 1 < XCA_MAX_DOMAINS) {
+                    cut[n++] = id + 1;
+                    w = 0;
+                }
+            }
+            continue;
+        }
         w += lives ? a->lives64[g] : (uint64_t)__builtin_popcountll(a->seen[g]);
         if (w >= target) {
             cut[n++] = (g + 1) * 64;

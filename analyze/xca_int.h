@@ -334,11 +334,12 @@ const struct xca_domain *xca_domain_lived_from(const struct xca *a,
                                                uint32_t id);
 
 /*
- * Cut the domids into blocks of consecutive groups of 64 holding about
- * target domains seen (lives 0) or claim lives (lives 1) each, for the
- * report's sections: block b is [cut[b], cut[b + 1]).  Fills cut[0..n]
- * (n + 1 entries, cut[0] 0 and cut[n] XCA_MAX_DOMAINS, n <= max) and
- * returns n.  Touches no domain's state.
+ * Cut the domids into blocks holding about target domains seen (lives
+ * 0) or claim lives (lives 1) each, for the report's sections: block b
+ * is [cut[b], cut[b + 1]).  Blocks end at multiples of 64 but within a
+ * group of 64 domids holding target lives or more, which is cut between
+ * its domains.  Fills cut[0..n] (cut[0] 0, cut[n] XCA_MAX_DOMAINS,
+ * n <= max) and returns n.  Reads no domain's state but those.
  */
 unsigned int xca_cuts(const struct xca *a, int lives, uint64_t target,
                       uint32_t *cut, unsigned int max);

@@ -852,11 +852,15 @@ static void must_have(const char *text, const char *what)
  * every life must come out once, in order (domids increasing, lives
  * numbered 1..N under their domain's header with N as it says), and the
  * total what the summary counts.  Under TSan, the threads are checked
- * too.
+ * too.  Two busy domains share a group of 64 domids: the blocks of
+ * lives must cut that group between them.
  */
 static void test_report_blocks(void **state)
 {
-    enum { DOMS = 5000, BUSY = 3, LIVES = 1500 };
+    enum { DOMS = 5000, BUSY = 4, LIVES = 1500 };
+    static const unsigned int busy[BUSY] = { 1, 2, 2000, 3999 };
+    uint32_t cut[4097];
+    unsigned int nb;
     struct xca_opts o = XCA_OPTS_INIT;
     struct fx f;
     uint64_t tsc = 1000, rows = 0, lives = 0, want_lives = 0;
@@ -873,7 +877,7 @@ static void test_report_blocks(void **state)
         FEED(&f, tsc++, DOMAIN, d, XCT_DOM_CREATED, 0, 100000, 0);
     for (i = 0; i < LIVES; i++) {
         for (k = 0; k < BUSY; k++) {
-            d = 1 + k * 1999;   /* in different blocks of rows */
+            d = busy[k];
             FEED(&f, tsc++, CLAIM, d, 0, 0, 10, 10, 0);
             FEED(&f, tsc++, CLAIM, d, 0, 0, 0, 0, 0);
             FEED(&f, tsc++, CLAIM_RELEASE, d, XCT_RELEASE_CANCEL, 10, 0);
@@ -882,6 +886,23 @@ static void test_report_blocks(void **state)
     assert_int_equal(xca_finish(f.a, NULL, 0), 0);
     want_lives = xca_summary(f.a)->lives;
     EQ("lives staked", (uint64_t)BUSY * LIVES, want_lives);
+    /*
+     * Blocks of about 2048 lives: d1 and d2 (3000) close the first inside
+     * group 0, at d3; d2000 and d3999 the second at the end of d3999's
+     * group; the rest is the third.
+     */
+    nb = xca_cuts(f.a, 1, 2048, cut, 4096);
+    EQ("blocks of lives", 3, nb);
+    EQ("first cut", 0, cut[0]);
+    EQ("cut inside group 0, after d2", 3, cut[1]);
+    EQ("cut after d3999's group", 4032, cut[2]);
+    EQ("last cut", XCA_MAX_DOMAINS, cut[nb]);
+    /* Blocks of about 2048 domains seen: at multiples of 64. */
+    nb = xca_cuts(f.a, 0, 2048, cut, 4096);
+    EQ("blocks of rows", 3, nb);
+    EQ("rows cut at 2048", 2048, cut[1]);
+    EQ("rows cut at 4096", 4096, cut[2]);
+    EQ("rows last cut", XCA_MAX_DOMAINS, cut[3]);
     t = report(f.a, 0);
     for (line = strtok_r(t, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
