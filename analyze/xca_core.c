@@ -311,6 +311,19 @@ void host_sample(struct xca *a)
     host_change(a, v);
 }
 
+/* claim_sync() out of line, for the fast path. */
+static void __attribute__((noinline)) claim_sync_cold(struct xca *a,
+    struct xca_dstate *d, uint32_t domid, uint32_t claim)
+{
+    claim_sync(a, d, domid, claim);
+}
+
+/* host_sample() out of line, for the fast path's rare cases. */
+static void __attribute__((noinline, cold)) host_sample_slow(struct xca *a)
+{
+    host_sample(a);
+}
+
 /* One series of the current bucket takes x (xca_tl_set()'s step). */
 static inline __attribute__((always_inline))
 void tl_step(struct xca_tl *t, struct xca_point *b, unsigned int s, int64_t x)
@@ -344,7 +357,7 @@ void host_sample_fast(struct xca *a)
     if (__builtin_expect(!t->started || !a->s.have_start ||
                          t->val[XCA_S_HEADROOM] <= 0 ||
                          a->cur_tsc >= t->cur_end, 0)) {
-        host_sample(a);
+        host_sample_slow(a);
         return;
     }
     if (fr == t->val[XCA_S_FREE] && fa == t->val[XCA_S_FREEABLE] &&
@@ -696,7 +709,7 @@ static void on_event(void *opaque, enum xct_replay_event ev,
                 d->pages_drawn += rec->words[2];
             }
             if (__builtin_expect(dom->claim != d->claim, 0))
-                claim_sync(a, d, dom->domid, dom->claim);
+                claim_sync_cold(a, d, dom->domid, dom->claim);
             d->last_tsc = rec->tsc;
             if (a->in_win)
                 host_sample_fast(a);
