@@ -431,8 +431,19 @@ static int claim_rows(struct ctx *c, uint32_t from, uint32_t to)
 
     for (d = xca_domain_lived_from(c->a, from); d && d->domid < to;
          d = xca_domain_lived_from(c->a, d->domid + 1)) {
-        fprintf(c->f, "  d%u (%u claim%s)\n", d->domid, d->lives,
-                d->lives == 1 ? "" : "s");
+        struct line ln;
+
+        /* "  d%u (%u claim%s)\n" */
+        ln.n = 0;
+        put_lit(&ln, "  d");
+        put_u(&ln, d->domid);
+        put_lit(&ln, " (");
+        put_u(&ln, d->lives);
+        if (d->lives == 1)
+            put_lit(&ln, " claim)\n");
+        else
+            put_lit(&ln, " claims)\n");
+        fwrite(ln.b, 1, ln.n, c->f);
         c->n = 0;
         rc = xca_foreach_life_in(c->a, c->lives, d->domid, life_lines, c);
         if (rc < 0)
