@@ -254,14 +254,19 @@ static struct dom *dom_add(struct xct_replay *r, uint32_t id)
         }
         if (r->arena) {
             *lp = &r->arena[id >> LEAF_BITS];
+            /*
+             * No clearing: a leaf empties only with every slot unused
+             * (used 0, live bits and count 0), its pages then dropped
+             * read as zero and the partial ones kept hold unused slots
+             * only; a slot is cleared when it is taken.
+             */
             xct_mem_commit(*lp, sizeof(**lp));  /* its pages at once */
         } else {
             *lp = aligned_alloc(_Alignof(struct leaf), sizeof(**lp));
+            if (!*lp)
+                return NULL;
+            memset(*lp, 0, sizeof(**lp));
         }
-        if (!*lp)
-            return NULL;
-        /* Partial pages kept when it last emptied may hold old bytes. */
-        memset(*lp, 0, sizeof(**lp));
         r->mem += sizeof(**lp);
     }
     d = &(*lp)->dom[i];

@@ -1225,6 +1225,24 @@ static void test_65536_domains(void **state)
     EQ("deaths", 65536 - 9363, h->n.deaths);
     EQ("memory once every domain is gone", empty,
        xct_replay_memory(f->r));
+
+    /*
+     * Leaves taken again start empty, whatever their pages kept: new
+     * domains have zero counters, and only they are listed.
+     */
+    f_dom(f, 3, XCT_DOM_CREATED, 0, 0x100, 0);
+    f_dom(f, 0x8007, XCT_DOM_CREATED, 0, 0x100, 0);
+    EXPECT_NO_ISSUE(f);
+    EXPECT_DOM(f, 3, 0, 0x100, 0, 0);
+    EQ("d3 deaths after its leaf was taken again", 0,
+       xct_replay_dom(f->r, 3)->n.deaths);
+    EQ("d0x8007 deaths", 0, xct_replay_dom(f->r, 0x8007)->n.deaths);
+    d = xct_replay_dom_next(f->r, NULL);
+    EQ("first listed", 3, d ? d->domid : 0);
+    d = d ? xct_replay_dom_next(f->r, d) : NULL;
+    EQ("second listed", 0x8007, d ? d->domid : 0);
+    NUL(d ? xct_replay_dom_next(f->r, d) : NULL);
+    EQ("domains", 2, h->domains);
 }
 
 int main(void)
