@@ -80,7 +80,6 @@ struct xct_replay {
     /* The record being applied, for reports. */
     const struct xct_record *rec;
     uint64_t off;
-    const char *rec_name;
     char msg[320];
 };
 
@@ -139,6 +138,9 @@ const char *xct_replay_err_name(enum xct_replay_err slot)
 
 /* ---- reports -------------------------------------------------------- */
 
+/* The name of the record being applied, for messages (rec_name() below). */
+static const char *rec_name(const struct xct_replay *r);
+
 /*
  * Count an inconsistency about domid and pass it to the callback; what
  * (a printf format) says which figure disagrees.
@@ -155,11 +157,11 @@ issue(struct xct_replay *r, enum xct_replay_issue_kind kind,
     if (!r->issue_cb)
         return;
     if (domid == XCT_DOMID_ANON)
-        n = snprintf(r->msg, sizeof(r->msg), "%s: %s: ", r->rec_name,
+        n = snprintf(r->msg, sizeof(r->msg), "%s: %s: ", rec_name(r),
                      issue_names[kind]);
     else
         n = snprintf(r->msg, sizeof(r->msg), "%s d%" PRIu32 ": %s: ",
-                     r->rec_name, domid, issue_names[kind]);
+                     rec_name(r), domid, issue_names[kind]);
     if (n < 0 || (size_t)n >= sizeof(r->msg))
         n = 0;
     va_start(ap, what);
@@ -405,7 +407,6 @@ static void __attribute__((cold, noinline)) end_dump(struct xct_replay *r)
     const struct xct_record *rec = r->rec;
     struct xct_record at;
     uint64_t off = r->off;
-    const char *name = r->rec_name;
     struct dom *d;
     uint32_t id = 0;
 
@@ -423,13 +424,11 @@ static void __attribute__((cold, noinline)) end_dump(struct xct_replay *r)
         at.tsc = r->dump_tsc;
         r->rec = &at;
         r->off = r->dump_off;
-        r->rec_name = "heap";
         issue(r, XCT_REPLAY_ISSUE_OUTSTANDING_SUM, XCT_DOMID_ANON,
               (int64_t)r->host.claims_sum, (int64_t)r->host.outstanding,
               "dumped outstanding vs sum of dumped claims");
         r->rec = rec;
         r->off = off;
-        r->rec_name = name;
     }
     emit(r, XCT_REPLAY_EV_DUMP_END, NULL);
 }
@@ -968,13 +967,24 @@ static const struct op ops[NOPS] = {
 #undef X_OP
 };
 
+static const char *rec_name(const struct xct_replay *r)
+{
+    uint32_t i;
+
+    if (!r->rec)
+        return "?";
+    if (r->rec->event == XCT_TRC_LOST_RECORDS)
+        return "lost_records";
+    i = r->rec->event - (XCT_TRC_MEM | XCT_MINOR_BASE);
+    return i < NOPS && ops[i].fn ? ops[i].name : "?";
+}
+
 static int __attribute__((cold, noinline))
 on_lost(struct xct_replay *r, const struct xct_record *rec)
 {
     uint32_t count = rec->nwords >= 1 ? rec->words[0] : 0;
     uint32_t who = rec->nwords >= 2 ? rec->words[1] : 0;
 
-    r->rec_name = "lost_records";
     r->host.n.by_event[XCT_REPLAY_REC_LOST]++;
     if (r->in_dump)
         end_dump(r);
@@ -1007,14 +1017,12 @@ feed_one(struct xct_replay *r, const struct xct_record *rec, uint64_t offset)
     if (__builtin_expect(i == XCT_MINOR_TOT_PAGES - XCT_MINOR_BASE &&
                          rec->nwords == XCT_NWORDS_TOT_PAGES &&
                          !r->in_dump, 1)) {
-        r->rec_name = ops[XCT_MINOR_TOT_PAGES - XCT_MINOR_BASE].name;
         r->host.n.by_event[XCT_REPLAY_REC_TOT_PAGES]++;
         r->host.last_tsc = rec->tsc;
         return on_TOT_PAGES(r, rec);
     }
     if (i < NOPS && ops[i].fn) {
         op = &ops[i];
-        r->rec_name = op->name;
         r->host.n.by_event[op->rec]++;
         r->host.last_tsc = rec->tsc;
         if (__builtin_expect(rec->nwords != op->nwords, 0)) {
@@ -1066,7 +1074,6 @@ struct xct_replay *xct_replay_new(void)
         errno = ENOMEM;
         return NULL;
     }
-    r->rec_name = "?";
     return r;
 }
 
