@@ -7,7 +7,8 @@
 #   10M records over 10 domains, 10M records over 65,536 domains, 1 GiB
 #   over 65,536 domains.
 # Runs are interleaved (xenalyze, analyze, replay on one trace, then the
-# other), page cache warm; figures are medians of $REPS.  Records per
+# other), page cache warm; figures are medians of $AN_REPS (at least 9:
+# the runs are short and the machines noisy).  Records per
 # second are wall clock; "per CPU second" divides by user + sys time of
 # the process (both of xenclaim-analyze's threads count).
 #
@@ -20,6 +21,7 @@
 # Mapping the first costs the reader thread about a fifth more
 # (docs/benchmarks.md).
 echo "== post-mortem analysis: xenclaim-analyze and reader+replay vs xenalyze --summary"
+AN_REPS=$((REPS > 9 ? REPS : 9))
 ab=build/bin
 adir=build/bench/analyze
 mkdir -p "$adir"
@@ -96,7 +98,7 @@ if [ "$an_ok" = 1 ]; then
     n1g=$(an_gen "$adir/g1.trace" --bytes 1G --domains 65536)
     an_cache written "$adir/r10.trace" "$adir/r64k.trace"
     rm -f "$adir"/*.wall "$adir"/*.cpu "$adir"/*.cpu.raw
-    for i in $(seq "$REPS"); do
+    for i in $(seq "$AN_REPS"); do
         an_time "$adir/x10" /usr/bin/xenalyze --summary "$adir/r10.trace"
         an_time "$adir/a10" "$ab/xenclaim-analyze" --quiet "$adir/r10.trace"
         an_time "$adir/p10" "$ab/xenclaim-replay-bench" "$adir/r10.trace"
@@ -106,7 +108,7 @@ if [ "$an_ok" = 1 ]; then
         an_time "$adir/t64" "$ab/xenclaim-replay-bench" --threads 2 "$adir/r64k.trace"
     done
     an_cache readback "$adir/r10.trace" "$adir/r64k.trace"
-    for i in $(seq "$REPS"); do
+    for i in $(seq "$AN_REPS"); do
         an_time "$adir/rx10" /usr/bin/xenalyze --summary "$adir/r10.trace"
         an_time "$adir/ra10" "$ab/xenclaim-analyze" --quiet "$adir/r10.trace"
         an_time "$adir/ra64" "$ab/xenclaim-analyze" --quiet "$adir/r64k.trace"
