@@ -12,14 +12,14 @@
 # second are wall clock; "per CPU second" divides by user + sys time of
 # the process (both of xenclaim-analyze's threads count).
 #
-# The page cache holding a trace is measured in two states, for they
-# cost xenclaim-analyze (which maps the file) differently and xenalyze
-# (which reads it) alike: "as written", the 4 KiB pieces that writes of
-# stdio's default size leave (the trace is rewritten so, whatever it was
-# before; the worst case), and "read back", the large folios a read from
-# disk brings (the trace is dropped from the cache and read again).
-# Mapping the first costs the reader thread about a fifth more
-# (docs/benchmarks.md).
+# The page cache holding a trace is measured in two states, which cost
+# mapping (xenclaim-analyze) and reading (xenalyze) differently: "as
+# written", the 4 KiB pieces that writes of stdio's default size leave
+# (the trace is rewritten so, whatever it was before), and "read back",
+# the large folios a read from disk brings (the trace is dropped from the
+# cache and read again).  Either way the trace is on disk first (fsync):
+# dirty pages being written back during a run slowed the reader thread
+# by a fifth (docs/benchmarks.md).
 echo "== post-mortem analysis: xenclaim-analyze and reader+replay vs xenalyze --summary"
 AN_REPS=$((REPS > 9 ? REPS : 9))
 ab=build/bin
