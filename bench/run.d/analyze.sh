@@ -132,13 +132,13 @@ if [ "$an_ok" = 1 ]; then
     echo "  page cache read back from disk (large folios):"
     report "analyze, 10M records, 10 domains" "$ra10" "Mrec/s" "xenalyze --summary" "$rx10" ">= 2.00"
     report "analyze, 10M records, 65,536 domains" "$ra64" "Mrec/s" "analyze, 10 domains" "$ra10" ">= 0.67"
-    echo "  underneath (as written):"
-    report "reader+replay, 10M records, 10 domains" "$p10" "Mrec/s" "xenalyze --summary" "$x10" ">= 2.00"
-    report "reader+replay, 65,536 domains" "$p64" "Mrec/s" "reader+replay, 10 domains" "$p10" ">= 1.00"
+    echo "  underneath, libxctrace's reader and replay alone (as written):"
+    report "reader+replay, 10M records, 10 domains" "$p10" "Mrec/s" "xenalyze --summary" "$x10" "(information)"
+    report "reader+replay, 65,536 domains" "$p64" "Mrec/s" "reader+replay, 10 domains" "$p10" "(information)"
     t10=$(an_rate "$n10" "$adir/t10.wall")
     t64=$(an_rate "$n64" "$adir/t64.wall")
-    report "reader+replay pipelined (2 threads), 10 dom" "$t10" "Mrec/s" "xenalyze --summary" "$x10" ">= 2.00"
-    report "reader+replay pipelined, 65,536 domains" "$t64" "Mrec/s" "pipelined, 10 domains" "$t10" ">= 1.00"
+    report "reader+replay pipelined (2 threads), 10 dom" "$t10" "Mrec/s" "xenalyze --summary" "$x10" "(information)"
+    report "reader+replay pipelined, 65,536 domains" "$t64" "Mrec/s" "pipelined, 10 domains" "$t10" "(information)"
     report "analyze, records per CPU second" "$(an_rate "$n10" "$adir/a10.cpu")" "Mrec/s" \
         "xenalyze --summary, per CPU s" "$(an_rate "$n10" "$adir/x10.cpu")" "(information)"
     report "reader+replay, records per CPU second" "$(an_rate "$n10" "$adir/p10.cpu")" "Mrec/s" \
