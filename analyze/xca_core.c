@@ -324,20 +324,6 @@ static void __attribute__((noinline, cold)) host_sample_slow(struct xca *a)
     host_sample(a);
 }
 
-/* One series of the current bucket takes x (xca_tl_set()'s step). */
-static inline __attribute__((always_inline))
-void tl_step(struct xca_tl *t, struct xca_point *b, unsigned int s, int64_t x)
-{
-    if (x == t->val[s])
-        return;
-    t->val[s] = x;
-    b->last[s] = x;
-    if (x < b->min[s])
-        b->min[s] = x;
-    else if (x > b->max[s])
-        b->max[s] = x;
-}
-
 /*
  * host_sample() for the bulk of the records, in registers: the timeline
  * is started, the record falls in its current bucket, there was
@@ -365,10 +351,10 @@ void host_sample_fast(struct xca *a)
         return;
     a->last_change = a->cur_tsc;
     b = &t->p[t->n - 1];
-    tl_step(t, b, XCA_S_FREE, fr);
-    tl_step(t, b, XCA_S_FREEABLE, fa);
-    tl_step(t, b, XCA_S_OUTSTANDING, ou);
-    tl_step(t, b, XCA_S_HEADROOM, hr);
+    xca_tl_step(t, b, XCA_S_FREE, fr);
+    xca_tl_step(t, b, XCA_S_FREEABLE, fa);
+    xca_tl_step(t, b, XCA_S_OUTSTANDING, ou);
+    xca_tl_step(t, b, XCA_S_HEADROOM, hr);
     if (__builtin_expect(fr < a->s.low_free.value, 0)) {
         a->s.low_free.value = fr;
         a->s.low_free.tsc = a->cur_tsc;

@@ -79,6 +79,21 @@ void xca_tl_free(struct xca_tl *t);
 /* The series take the values v from tsc on (tsc never decreases). */
 void xca_tl_set_slow(struct xca_tl *t, uint64_t tsc, const int64_t *v);
 
+/* Series s of the current bucket b takes x (nothing when it is equal). */
+static inline __attribute__((always_inline))
+void xca_tl_step(struct xca_tl *t, struct xca_point *b, unsigned int s,
+                 int64_t x)
+{
+    if (x == t->val[s])
+        return;
+    t->val[s] = x;
+    b->last[s] = x;
+    if (x < b->min[s])
+        b->min[s] = x;
+    else if (x > b->max[s])
+        b->max[s] = x;
+}
+
 static inline void xca_tl_set(struct xca_tl *t, uint64_t tsc,
                               const int64_t *v)
 {
@@ -91,18 +106,8 @@ static inline void xca_tl_set(struct xca_tl *t, uint64_t tsc,
     }
     b = &t->p[t->n - 1];
     /* The current bucket's last values are t->val: skip what is equal. */
-    for (s = 0; s < XCA_NSERIES; s++) {
-        int64_t x = v[s];
-
-        if (x == t->val[s])
-            continue;
-        t->val[s] = x;
-        b->last[s] = x;
-        if (x < b->min[s])
-            b->min[s] = x;
-        else if (x > b->max[s])
-            b->max[s] = x;
-    }
+    for (s = 0; s < XCA_NSERIES; s++)
+        xca_tl_step(t, b, s, v[s]);
 }
 /* Count a denial at tsc; mark [from, to] uncertain. */
 void xca_tl_denial(struct xca_tl *t, uint64_t tsc);
