@@ -1354,7 +1354,8 @@ unsigned int xca_cuts(const struct xca *a, int lives, uint64_t target,
             }
             continue;
         }
-        w += lives ? a->lives64[g] : (uint64_t)__builtin_popcountll(a->seen[g]);
+        w += lives ? a->lives64[g] :
+                     (uint64_t)__builtin_popcountll(a->seen[g]);
         if (w >= target) {
             cut[n++] = (g + 1) * 64;
             w = 0;
