@@ -494,9 +494,7 @@ static void take(struct consumer *c, const struct batch *b)
 {
     struct xca *a = c->a;
     unsigned int i;
-    int rc;
-
-    int ahead = a->nseen >= XCA_PREFETCH_DOMAINS;
+    int rc, ahead = a->nseen >= XCA_PREFETCH_DOMAINS;
 
     for (i = 0; i < b->n && !c->over; i++) {
         const struct xct_record *r = &b->rec[i];

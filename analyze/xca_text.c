@@ -296,38 +296,35 @@ static void put_uw(struct line *ln, uint64_t v, size_t width, int left)
 /* Rows of the domains seen with domid in [from, to). */
 static int domain_rows(struct ctx *c, uint32_t from, uint32_t to)
 {
+    /* "  d%-5u %6u %9u %9u %6u %5u %7u %6u %7u %11s %11s %11s\n" */
+    static const uint8_t width[] = { 6, 9, 9, 6, 5, 7, 6, 7 };
     const struct xca_domain *d;
-    char drawn[32], peak[32], tot[32];
+    char buf[32];
+    unsigned int i;
 
     for (d = xca_domain_from(c->a, from); d && d->domid < to;
          d = xca_domain_next(c->a, d)) {
+        const uint64_t count[] = {
+            d->stakes, d->cancelled, d->satisfied,
+            (uint64_t)d->deaths + d->destroyed, d->open, d->refused,
+            d->denials, d->blocked,
+        };
+        const int64_t pages[] = {
+            (int64_t)d->pages_drawn, d->peak_claim, d->peak_tot,
+        };
         struct line ln;
-        /* "  d%-5u %6u %9u %9u %6u %5u %7u %6u %7u %11s %11s %11s\n" */
+
         ln.n = 0;
         put_lit(&ln, "  d");
         put_uw(&ln, d->domid, 5, 1);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->stakes, 6, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->cancelled, 9, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->satisfied, 9, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, (uint64_t)d->deaths + d->destroyed, 6, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->open, 5, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->refused, 7, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->denials, 6, 0);
-        put_lit(&ln, " ");
-        put_uw(&ln, d->blocked, 7, 0);
-        put_lit(&ln, " ");
-        put_r(&ln, pg(drawn, (int64_t)d->pages_drawn), 11);
-        put_lit(&ln, " ");
-        put_r(&ln, pg(peak, d->peak_claim), 11);
-        put_lit(&ln, " ");
-        put_r(&ln, pg(tot, d->peak_tot), 11);
+        for (i = 0; i < sizeof(width); i++) {
+            put_lit(&ln, " ");
+            put_uw(&ln, count[i], width[i], 0);
+        }
+        for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+            put_lit(&ln, " ");
+            put_r(&ln, pg(buf, pages[i]), 11);
+        }
         put_lit(&ln, "\n");
         fwrite(ln.b, 1, ln.n, c->f);
     }
@@ -523,7 +520,6 @@ static void obuf_close(struct obuf *o)
 }
 
 struct par {
-    struct ctx *c;              /* the caller's */
     struct ctx wc;              /* the helper's */
     struct xca_spill view;
     rows_fn fn;
@@ -532,8 +528,7 @@ struct par {
     struct obuf ob[2];          /* the helper's k-th block goes to ob[k & 1] */
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    const struct obuf *ready;   /* a formatted odd block, or NULL */
-    unsigned int which;         /* its number */
+    const struct obuf *ready;   /* the next odd block formatted, or NULL */
     int stop;                   /* the caller wants no more */
     int rc;                     /* the helper's first error */
 };
@@ -568,7 +563,6 @@ static void *par_main(void *arg)
             return NULL;
         }
         p->ready = o;
-        p->which = b;
         pthread_cond_broadcast(&p->cond);
         pthread_mutex_unlock(&p->lock);
     }
@@ -600,7 +594,6 @@ static int par_rows(struct ctx *c, rows_fn fn, int lives_weight)
         return fn(c, 0, XCA_MAX_DOMAINS);
     }
 
-    p.c = c;
     p.wc = *c;
     xca_spill_view(c->lives, &p.view);
     p.wc.lives = &p.view;
