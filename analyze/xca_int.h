@@ -30,7 +30,25 @@ struct xca_spill {
     uint64_t *rc_tag;           /* per slot: block number + 1, 0 empty */
     uint32_t *rc_len;           /* per slot: bytes valid */
     size_t rc_block;            /* bytes per block, a multiple of item */
+    /*
+     * Patches of flushed items not yet written to the file, at most one
+     * per item (open addressing by item number): reads apply them, and
+     * they are written out only when the table is full.  Patching a
+     * flushed item was a write system call each, which with many
+     * domains was thousands of them.
+     */
+    struct xca_spill_fix *fix;
+    uint32_t nfix, capfix;      /* entries used; slots (a power of 2) */
 };
+
+/* A patch waiting in xca_spill.fix[]: n <= 8 bytes at at in item key - 1. */
+struct xca_spill_fix {
+    uint64_t key;               /* item number + 1; 0: a free slot */
+    uint64_t val;
+    uint32_t at, n;
+};
+
+#define XCA_SPILL_FIX_MAX 32768u  /* slots at most (768 KiB) */
 
 #define XCA_SPILL_SLOTS 256u    /* blocks of about 16 KiB: 4 MiB at most */
 
@@ -46,7 +64,11 @@ int xca_spill_put(struct xca_spill *s, const void *item, uint64_t *off);
  */
 void xca_spill_view(const struct xca_spill *s, struct xca_spill *v);
 void xca_spill_view_close(struct xca_spill *v);
-/* Overwrite n bytes at off of what was put.  0 or -errno. */
+/*
+ * Overwrite n bytes at off of what was put.  0 or -errno.  A patch of
+ * up to 8 bytes within one item already flushed waits in memory (up to
+ * XCA_SPILL_FIX_MAX of them) and reads see it.
+ */
 int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
                     size_t n);
 /*

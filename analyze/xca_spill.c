@@ -34,9 +34,12 @@ void xca_spill_close(struct xca_spill *s)
     if (s->fd >= 0)
         close(s->fd);
     free(s->buf);
+    free(s->fix);
     rc_free(s);
     s->fd = -1;
     s->buf = NULL;
+    s->fix = NULL;
+    s->nfix = s->capfix = 0;
     s->len = s->cap = 0;
 }
 
@@ -160,9 +163,134 @@ static void rc_patch(struct xca_spill *s, uint64_t off, const void *p,
     }
 }
 
+/* ---- patches waiting in memory ------------------------------------------ */
+
+static inline uint32_t fix_slot(const struct xca_spill *s, uint64_t key)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (s->capfix - 1);
+}
+
+/* The slot of item number idx, or NULL. */
+static struct xca_spill_fix *fix_find(const struct xca_spill *s, uint64_t idx)
+{
+    uint32_t i;
+
+    if (!s->nfix)
+        return NULL;
+    for (i = fix_slot(s, idx + 1); s->fix[i].key;
+         i = (i + 1) & (s->capfix - 1))
+        if (s->fix[i].key == idx + 1)
+            return &s->fix[i];
+    return NULL;
+}
+
+/* item, read from the file at off: apply what waits for it. */
+static inline void fix_apply(const struct xca_spill *s, uint64_t off,
+                             void *item)
+{
+    const struct xca_spill_fix *f = fix_find(s, off / s->item);
+
+    if (f && f->n)
+        memcpy((uint8_t *)item + f->at, &f->val, f->n);
+}
+
+/* Write what waits in f to the file and the read cache; f is then empty. */
+static int fix_write(struct xca_spill *s, struct xca_spill_fix *f)
+{
+    uint64_t off = (f->key - 1) * s->item + f->at;
+    int rc;
+
+    if (!f->n)
+        return 0;
+    rc = write_all(s->fd, (const uint8_t *)&f->val, f->n, off);
+    if (rc < 0)
+        return rc;
+    rc_patch(s, off, &f->val, f->n);
+    f->n = 0;
+    return 0;
+}
+
+static void fix_put(struct xca_spill_fix *t, uint32_t cap,
+                    const struct xca_spill_fix *f)
+{
+    uint32_t i = (uint32_t)((f->key * 0x9e3779b97f4a7c15ull) >> 32) &
+                 (cap - 1);
+
+    while (t[i].key)
+        i = (i + 1) & (cap - 1);
+    t[i] = *f;
+}
+
+/*
+ * Room for one more slot: the table doubled, or at its largest written
+ * out and emptied.  0 or -errno.
+ */
+static int fix_room(struct xca_spill *s)
+{
+    struct xca_spill_fix *t;
+    uint32_t cap, i;
+    int rc;
+
+    if (s->capfix && (s->nfix + 1) * 4 <= s->capfix * 3)
+        return 0;
+    cap = s->capfix ? 2 * s->capfix : 1024;
+    if (cap <= XCA_SPILL_FIX_MAX &&
+        (t = calloc(cap, sizeof(*t))) != NULL) {
+        for (i = 0; i < s->capfix; i++)
+            if (s->fix[i].key)
+                fix_put(t, cap, &s->fix[i]);
+        free(s->fix);
+        s->fix = t;
+        s->capfix = cap;
+        return 0;
+    }
+    if (!s->capfix)
+        return -ENOMEM;
+    for (i = 0; i < s->capfix; i++) {
+        rc = fix_write(s, &s->fix[i]);
+        if (rc < 0)
+            return rc;
+    }
+    memset(s->fix, 0, s->capfix * sizeof(*s->fix));
+    s->nfix = 0;
+    return 0;
+}
+
+/* Keep a patch of item idx in memory; 1 if it could not be kept. */
+static int fix_keep(struct xca_spill *s, uint64_t idx, uint32_t at,
+                    const void *p, uint32_t n)
+{
+    struct xca_spill_fix *f = fix_find(s, idx), nf;
+    int rc;
+
+    if (f && f->n && (f->at != at || f->n != n)) {
+        /* Another field of it waits: that one goes to the file first. */
+        rc = fix_write(s, f);
+        if (rc < 0)
+            return rc;
+    }
+    if (!f) {
+        rc = fix_room(s);
+        if (rc == -ENOMEM)
+            return 1;
+        if (rc < 0)
+            return rc;
+        memset(&nf, 0, sizeof(nf));
+        nf.key = idx + 1;
+        fix_put(s->fix, s->capfix, &nf);
+        s->nfix++;
+        f = fix_find(s, idx);
+    }
+    f->at = at;
+    f->n = n;
+    memcpy(&f->val, p, n);
+    return 0;
+}
+
 int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
                     size_t n)
 {
+    uint64_t idx, last;
     int rc;
 
     if (s->err)
@@ -172,6 +300,22 @@ int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
     if (off >= s->base) {
         memcpy(s->buf + (off - s->base), p, n);
         return 0;
+    }
+    idx = off / s->item;
+    if (n && n <= 8 && off + n <= s->base &&
+        off % s->item + n <= s->item) {
+        rc = fix_keep(s, idx, (uint32_t)(off % s->item), p, (uint32_t)n);
+        if (rc <= 0)
+            return rc < 0 ? (s->err = rc) : 0;
+    }
+    /* Written now: what waits for the items it touches goes first. */
+    last = (off + (n ? n : 1) - 1) / s->item;
+    for (; idx <= last; idx++) {
+        struct xca_spill_fix *f = fix_find(s, idx);
+
+        rc = f ? fix_write(s, f) : 0;
+        if (rc < 0)
+            return s->err = rc;
     }
     rc = write_all(s->fd, p, n, off);
     if (rc < 0)
@@ -241,6 +385,8 @@ static int rc_get(struct xca_spill *s, uint64_t off, void *item)
 
 int xca_spill_get(struct xca_spill *s, uint64_t off, void *item)
 {
+    int rc;
+
     if (s->err)
         return s->err;
     if (s->fd < 0 || off + s->item > s->base + s->len)
@@ -249,7 +395,10 @@ int xca_spill_get(struct xca_spill *s, uint64_t off, void *item)
         memcpy(item, s->buf + (off - s->base), s->item);
         return 0;
     }
-    return rc_get(s, off, item);
+    rc = rc_get(s, off, item);
+    if (rc == 0)
+        fix_apply(s, off, item);
+    return rc;
 }
 
 int xca_spill_walk(struct xca_spill *s, void *scratch,
@@ -277,6 +426,7 @@ int xca_spill_walk(struct xca_spill *s, void *scratch,
         rc = read_at(s->fd, chunk, n * s->item, off);
         for (i = 0; i < n && !rc; i++) {
             memcpy(scratch, chunk + i * s->item, s->item);
+            fix_apply(s, off + i * s->item, scratch);
             rc = cb(opaque, scratch);
         }
     }
