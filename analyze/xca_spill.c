@@ -163,6 +163,26 @@ static void rc_patch(struct xca_spill *s, uint64_t off, const void *p,
     }
 }
 
+static int read_at(int fd, void *p, size_t n, uint64_t off)
+{
+    uint8_t *q = p;
+
+    while (n > 0) {
+        ssize_t r = pread(fd, q, n, (off_t)off);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return -EIO;
+        q += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
 /* ---- patches waiting in memory ------------------------------------------ */
 
 static inline uint32_t fix_slot(const struct xca_spill *s, uint64_t key)
@@ -221,6 +241,59 @@ static void fix_put(struct xca_spill_fix *t, uint32_t cap,
     t[i] = *f;
 }
 
+static int fix_cmp(const void *x, const void *y)
+{
+    const struct xca_spill_fix *a = x, *b = y;
+
+    return a->key < b->key ? -1 : a->key > b->key;
+}
+
+#define FIX_RMW 4u              /* patches in a block worth rewriting it */
+
+/*
+ * Write every waiting patch to the file and empty the table: in item
+ * order, a block read, patched and written back when it holds a few,
+ * a write each otherwise.  0 or -errno.
+ */
+static int fix_write_all(struct xca_spill *s)
+{
+    size_t blk = SPILL_BUF / s->item * s->item;
+    struct xca_spill_fix *f = s->fix;
+    uint32_t n = 0, i, j, k;
+    uint8_t *buf = malloc(blk);
+    int rc = 0;
+
+    for (i = 0; i < s->capfix; i++)
+        if (f[i].key && f[i].n)
+            f[n++] = f[i];
+    qsort(f, n, sizeof(*f), fix_cmp);
+    for (i = 0; i < n && rc == 0; i = j) {
+        uint64_t start = (f[i].key - 1) * s->item / blk * blk;
+        uint64_t end = start + blk < s->base ? start + blk : s->base;
+
+        for (j = i; j < n && (f[j].key - 1) * s->item < end; j++)
+            ;
+        if (!buf || j - i < FIX_RMW) {
+            for (k = i; k < j && rc == 0; k++)
+                rc = fix_write(s, &f[k]);
+            continue;
+        }
+        rc = read_at(s->fd, buf, (size_t)(end - start), start);
+        for (k = i; k < j && rc == 0; k++) {
+            uint64_t o = (f[k].key - 1) * s->item + f[k].at;
+
+            memcpy(buf + (o - start), &f[k].val, f[k].n);
+            rc_patch(s, o, &f[k].val, f[k].n);
+        }
+        if (rc == 0)
+            rc = write_all(s->fd, buf, (size_t)(end - start), start);
+    }
+    free(buf);
+    memset(s->fix, 0, s->capfix * sizeof(*s->fix));
+    s->nfix = 0;
+    return rc;
+}
+
 /*
  * Room for one more slot: the table doubled, or at its largest written
  * out and emptied.  0 or -errno.
@@ -229,7 +302,6 @@ static int fix_room(struct xca_spill *s)
 {
     struct xca_spill_fix *t;
     uint32_t cap, i;
-    int rc;
 
     if (s->capfix && (s->nfix + 1) * 4 <= s->capfix * 3)
         return 0;
@@ -246,14 +318,7 @@ static int fix_room(struct xca_spill *s)
     }
     if (!s->capfix)
         return -ENOMEM;
-    for (i = 0; i < s->capfix; i++) {
-        rc = fix_write(s, &s->fix[i]);
-        if (rc < 0)
-            return rc;
-    }
-    memset(s->fix, 0, s->capfix * sizeof(*s->fix));
-    s->nfix = 0;
-    return 0;
+    return fix_write_all(s);
 }
 
 /* Keep a patch of item idx in memory; 1 if it could not be kept. */
@@ -321,26 +386,6 @@ int xca_spill_patch(struct xca_spill *s, uint64_t off, const void *p,
     if (rc < 0)
         return s->err = rc;
     rc_patch(s, off, p, n);
-    return 0;
-}
-
-static int read_at(int fd, void *p, size_t n, uint64_t off)
-{
-    uint8_t *q = p;
-
-    while (n > 0) {
-        ssize_t r = pread(fd, q, n, (off_t)off);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            return -EIO;
-        q += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
     return 0;
 }
 
