@@ -62,6 +62,8 @@ static struct xca_dstate *dget(struct xca *a, uint32_t id, uint64_t tsc)
         if (!a->dstates_tried) {
             a->dstates_tried = 1;
             a->dstates = xct_mem_map(XCA_MAX_DOMAINS * sizeof(**lp));
+            /* The replay prefetches a domain's line here with its own. */
+            xct_replay_set_companion(a->rp, a->dstates, sizeof(**lp));
         }
         if (a->dstates) {
             *lp = a->dstates + (size_t)(id / XCA_LEAF) * XCA_LEAF;
@@ -1122,32 +1124,26 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
      * analysis enters and leaves it at the right record.
      */
     if (a->entered && !a->o.has_from && !a->o.has_to) {
-        int many = a->nseen >= XCA_PREFETCH_DOMAINS;
+        /*
+         * With many domains, the whole run at once: the replay then
+         * prefetches the records' domain states (its own and ours, see
+         * xct_replay_set_companion()) and the records themselves.
+         */
+        unsigned int chunk = a->dstates && a->nseen >= XCA_PREFETCH_DOMAINS ?
+                             n : CHUNK;
 
         a->run_recs = recs;
         a->run_cpus = cpus;
-        /*
-         * With many domains, shorter chunks: each asks the caches for
-         * its domains' state, and more than a few lines in flight at
-         * once are dropped.
-         */
-        unsigned int chunk = many ? XCA_PREFETCH_STEP : CHUNK;
-
         for (i = 0; i < n; i += k) {
             k = n - i < chunk ? n - i : chunk;
             /* The records come from another CPU's cache. */
-            if (i + XCA_PREFETCH_RECS + chunk <= n) {
+            if (i + XCA_PREFETCH_RECS + k <= n) {
                 const char *p = (const char *)&recs[i + XCA_PREFETCH_RECS];
                 unsigned int b;
 
-                for (b = 0; b < chunk * sizeof(*recs); b += 64)
+                for (b = 0; b < k * sizeof(*recs); b += 64)
                     __builtin_prefetch(p + b);
             }
-            if (__builtin_expect(many, 0) &&
-                i + XCA_PREFETCH_AHEAD < n)
-                xca_prefetch(a, &recs[i + XCA_PREFETCH_AHEAD],
-                             n - i - XCA_PREFETCH_AHEAD < chunk ?
-                             n - i - XCA_PREFETCH_AHEAD : chunk);
             foreign = a->rh->n.foreign;
             lost = a->rh->n.lost_events;
             r = xct_replay_feed_run(a->rp, recs + i, offs + i, k);

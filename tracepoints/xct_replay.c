@@ -76,6 +76,8 @@ struct xct_replay {
     void *issue_opaque;
     xct_replay_event_cb event_cb;
     void *event_opaque;
+    const char *cbase;          /* the caller's table by domid, or NULL */
+    size_t cstride;
 
     /* The record being applied, for reports. */
     const struct xct_record *rec;
@@ -1048,6 +1050,57 @@ int xct_replay_feed(struct xct_replay *r, const struct xct_record *rec,
     return feed_one(r, rec, offset);
 }
 
+/*
+ * With many domains, a record's domain state is rarely in the caches:
+ * xct_replay_feed_run() asks for it (and for the caller's line of the
+ * same domain) PF_AHEAD records before it is needed, once per change of
+ * domain (a domain's records come in bursts), and for the records'
+ * own lines PF_RECS ahead (a reader thread wrote them, in another CPU's
+ * cache).  All in the one loop: prefetching a chunk of records at a
+ * time, between calls, cost as much as it saved.
+ */
+#define PF_MIN_SLOTS    4096u   /* from this many domains on */
+#define PF_AHEAD        16u     /* records ahead */
+#define PF_RECS         64u     /* records ahead, for their lines */
+
+static inline void pf_domain(const struct xct_replay *r, uint32_t id)
+{
+    id &= XCT_REPLAY_MAX_DOMID;
+    __builtin_prefetch(&r->arena[id >> LEAF_BITS].dom[id & LEAF_MASK]);
+    if (r->cbase)
+        __builtin_prefetch(r->cbase + (size_t)id * r->cstride);
+}
+
+static int feed_run_many(struct xct_replay *r, const struct xct_record *recs,
+                         const uint64_t *offs, size_t n)
+{
+    size_t i, k = n < PF_AHEAD ? n : PF_AHEAD;
+    uint32_t last = UINT32_MAX;
+    int rc;
+
+    for (i = 0; i < k; i++) {
+        if (recs[i].words[0] != last)
+            pf_domain(r, recs[i].words[0]);
+        last = recs[i].words[0];
+    }
+    for (i = 0; i < n; i++) {
+        if (i + PF_AHEAD < n &&
+            recs[i + PF_AHEAD].words[0] != recs[i + PF_AHEAD - 1].words[0])
+            pf_domain(r, recs[i + PF_AHEAD].words[0]);
+        if (i % 8 == 0 && i + PF_RECS + 8 <= n) {
+            const char *p = (const char *)&recs[i + PF_RECS];
+            unsigned int b;
+
+            for (b = 0; b < 8 * sizeof(*recs); b += 64)
+                __builtin_prefetch(p + b);
+        }
+        rc = feed_one(r, &recs[i], offs[i]);
+        if (__builtin_expect(rc < 0, 0))
+            return rc;
+    }
+    return 0;
+}
+
 int xct_replay_feed_run(struct xct_replay *r, const struct xct_record *recs,
                         const uint64_t *offs, size_t n)
 {
@@ -1056,6 +1109,8 @@ int xct_replay_feed_run(struct xct_replay *r, const struct xct_record *recs,
 
     if (!r || (n && (!recs || !offs)))
         return -EINVAL;
+    if (r->arena && r->slots >= PF_MIN_SLOTS)
+        return feed_run_many(r, recs, offs, n);
     for (i = 0; i < n; i++) {
         rc = feed_one(r, &recs[i], offs[i]);
         if (__builtin_expect(rc < 0, 0))
@@ -1098,6 +1153,15 @@ void xct_replay_set_issue_cb(struct xct_replay *r, xct_replay_issue_cb cb,
         return;
     r->issue_cb = cb;
     r->issue_opaque = opaque;
+}
+
+void xct_replay_set_companion(struct xct_replay *r, const void *base,
+                              size_t stride)
+{
+    if (!r)
+        return;
+    r->cbase = base;
+    r->cstride = base ? stride : 0;
 }
 
 void xct_replay_set_event_cb(struct xct_replay *r, xct_replay_event_cb cb,

@@ -308,6 +308,15 @@ const struct xct_replay_dom *xct_replay_dom(const struct xct_replay *r,
                                             uint32_t domid);
 
 /*
+ * A table of the caller's indexed by domid, base + domid * stride, whose
+ * line xct_replay_feed_run() prefetches along with the domain's own
+ * state when the records name many domains (NULL base: none).  The
+ * addresses need not be backed: a prefetch does not fault.
+ */
+void xct_replay_set_companion(struct xct_replay *r, const void *base,
+                              size_t stride);
+
+/*
  * Ask the caches for the state of the domains that recs[0..n) name, a
  * few records before feeding them: with many domains the state of the
  * next record's domain is rarely cached.  Changes nothing; NULL r or
