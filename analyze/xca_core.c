@@ -1103,13 +1103,11 @@ static inline void count_chunk(struct xca *a, const struct xct_record *recs,
     }
 }
 
-#define CHUNK 32u               /* records fed to the replay at a time */
-
 unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
                           const uint64_t *offs, const uint16_t *cpus,
                           unsigned int n, int *rc)
 {
-    unsigned int i, k;
+    unsigned int i;
     uint64_t foreign, lost;
     int r;
 
@@ -1125,38 +1123,21 @@ unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
      */
     if (a->entered && !a->o.has_from && !a->o.has_to) {
         /*
-         * With many domains, the whole run at once: the replay then
-         * prefetches the records' domain states (its own and ours, see
-         * xct_replay_set_companion()) and the records themselves.
+         * The whole run at once: the replay prefetches the records
+         * (they come from another CPU's cache) and, with many domains,
+         * their domain states (its own and ours, see
+         * xct_replay_set_companion()) as it goes.
          */
-        unsigned int chunk = a->dstates && a->nseen >= XCA_PREFETCH_DOMAINS ?
-                             n : CHUNK;
-
+        foreign = a->rh->n.foreign;
+        lost = a->rh->n.lost_events;
         a->run_recs = recs;
         a->run_cpus = cpus;
-        for (i = 0; i < n; i += k) {
-            k = n - i < chunk ? n - i : chunk;
-            /* The records come from another CPU's cache. */
-            if (i + XCA_PREFETCH_RECS + k <= n) {
-                const char *p = (const char *)&recs[i + XCA_PREFETCH_RECS];
-                unsigned int b;
-
-                for (b = 0; b < k * sizeof(*recs); b += 64)
-                    __builtin_prefetch(p + b);
-            }
-            foreign = a->rh->n.foreign;
-            lost = a->rh->n.lost_events;
-            r = xct_replay_feed_run(a->rp, recs + i, offs + i, k);
-            count_chunk(a, recs + i, k, foreign, lost);
-            if (__builtin_expect(r < 0, 0))
-                fail(a, r);
-            if (__builtin_expect(a->err != 0, 0)) {
-                a->run_recs = NULL;
-                *rc = a->err;
-                return i + k;
-            }
-        }
+        r = xct_replay_feed_run(a->rp, recs, offs, n);
         a->run_recs = NULL;
+        count_chunk(a, recs, n, foreign, lost);
+        if (__builtin_expect(r < 0, 0))
+            fail(a, r);
+        *rc = a->err;
         return n;
     }
     for (i = 0; i < n; i++) {
