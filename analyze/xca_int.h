@@ -348,6 +348,8 @@ static inline void xca_prefetch(const struct xca *a,
  * xca_feed() of recs[0..n), their offsets offs[] and CPUs cpus[], one
  * after the other while it returns 0.  Returns how many records were
  * fed; *rc is what xca_feed() returned for the last (0 when all were).
+ * After an error (*rc < 0) the analysis is void, and records past the
+ * one that failed may have been fed too.
  */
 unsigned int xca_feed_run(struct xca *a, const struct xct_record *recs,
                           const uint64_t *offs, const uint16_t *cpus,

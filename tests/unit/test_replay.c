@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xct_desc.h"
 #include "xct_replay.h"
 
 /*
@@ -1245,6 +1246,155 @@ static void test_65536_domains(void **state)
     EQ("domains", 2, h->domains);
 }
 
+/* ---- runs: the same as one record at a time ---------------------- */
+
+/* What a replay's callbacks said, folded into a hash and counts. */
+struct trail {
+    uint64_t h;
+    uint64_t events, issues;
+};
+
+static void trail_mix(struct trail *t, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        t->h = (t->h ^ b[i]) * 0x100000001b3ull;
+}
+
+static void trail_event(void *opaque, enum xct_replay_event ev,
+                        const struct xct_record *rec, uint64_t offset,
+                        const struct xct_replay_dom *dom)
+{
+    struct trail *t = opaque;
+    uint64_t v[5] = { ev, rec->tsc, offset, dom ? dom->domid : ~0u,
+                      dom ? ((uint64_t)dom->tot_pages << 32 | dom->claim) :
+                      0 };
+
+    t->events++;
+    trail_mix(t, v, sizeof(v));
+}
+
+static void trail_issue(void *opaque, const struct xct_replay_issue *is)
+{
+    struct trail *t = opaque;
+    uint64_t v[5] = { is->kind, is->domid, is->offset,
+                      (uint64_t)is->expected, (uint64_t)is->seen };
+
+    t->issues++;
+    trail_mix(t, v, sizeof(v));
+    trail_mix(t, is->msg, strlen(is->msg));
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/*
+ * 6,000 domains (past the point where xct_replay_feed_run() prefetches
+ * the domains' state, with a caller's table to prefetch as well) and
+ * 200,000 records of every kind in bursts per domain, consistent or not:
+ * fed one at a time to one replay and in runs of every length to
+ * another, both say the same things in the same order and end in the
+ * same state.
+ */
+static void test_runs(void **state)
+{
+    enum { NDOM = 6000, NREC = 200000 };
+    static const uint32_t kinds[] = {
+        XCT_EV_TOT_PAGES, XCT_EV_TOT_PAGES, XCT_EV_TOT_PAGES,
+        XCT_EV_CLAIM_DRAW, XCT_EV_CLAIM_DRAW, XCT_EV_CLAIM,
+        XCT_EV_CLAIM_RELEASE, XCT_EV_DOMAIN, XCT_EV_HEAP,
+        XCT_EV_ALLOC_DENIED, XCT_TRC_LOST_RECORDS,
+    };
+    struct xct_replay *one = xct_replay_new(), *run = xct_replay_new();
+    struct trail t1 = { 0xcbf29ce484222325ull, 0, 0 }, t2 = t1;
+    struct xct_record *recs = calloc(NREC + NDOM + 1, sizeof(*recs));
+    uint64_t *offs = calloc(NREC + NDOM + 1, sizeof(*offs));
+    char *table = calloc(65536, 320);
+    const struct xct_replay_dom *a, *b;
+    uint64_t x = 0x9e3779b97f4a7c15ull, tsc = 0;
+    size_t n = 0, i, k;
+    uint32_t dom = 0, w, left = 0;
+
+    (void)state;
+    assert_non_null(one);
+    assert_non_null(run);
+    assert_non_null(recs);
+    assert_non_null(offs);
+    assert_non_null(table);
+    xct_replay_set_event_cb(one, trail_event, &t1);
+    xct_replay_set_issue_cb(one, trail_issue, &t1);
+    xct_replay_set_event_cb(run, trail_event, &t2);
+    xct_replay_set_issue_cb(run, trail_issue, &t2);
+    xct_replay_set_companion(run, table, 320);
+
+    recs[n] = REC(HEAP, XCT_HEAP_DUMP, XCT_NODE_ALL, 1u << 30, 0, 0);
+    n++;
+    for (i = 0; i < NDOM; i++, n++)
+        recs[n] = REC(DOMAIN, (uint32_t)(i * 10 % 65536), XCT_DOM_DUMP,
+                      (uint32_t)(i % 50), 4096, 0);
+    while (n < NREC + NDOM + 1) {
+        uint32_t ev = kinds[rnd(&x) % (sizeof(kinds) / sizeof(kinds[0]))];
+
+        if (!left) {                /* a new burst, mostly known domains */
+            dom = (uint32_t)(rnd(&x) % (NDOM + 200) * 10 % 65536);
+            left = (uint32_t)(rnd(&x) % 24) + 1;
+        }
+        left--;
+        recs[n] = blank(ev);
+        recs[n].nwords = ev == XCT_TRC_LOST_RECORDS ? 4 :
+                         xct_event_desc(ev) ? xct_event_desc(ev)->nwords : 4;
+        for (w = 0; w < recs[n].nwords; w++)
+            recs[n].words[w] = (uint32_t)(rnd(&x) % 64);
+        recs[n].words[0] = dom;
+        if (ev == XCT_EV_DOMAIN)
+            recs[n].words[1] = (uint32_t)(rnd(&x) % 6);
+        if (ev == XCT_EV_CLAIM_RELEASE)
+            recs[n].words[1] = (uint32_t)(rnd(&x) % 3) + 1;
+        if (ev == XCT_TRC_LOST_RECORDS && rnd(&x) % 50)
+            recs[n] = REC(TOT_PAGES, dom, 1, (uint32_t)(rnd(&x) % 64), 0,
+                          1u << 29);
+        n++;
+    }
+    for (i = 0; i < n; i++) {
+        tsc += rnd(&x) % 3;
+        recs[i].has_tsc = 1;
+        recs[i].tsc = tsc;
+        offs[i] = i * 40;
+        assert_int_equal(xct_replay_feed(one, &recs[i], offs[i]), 0);
+    }
+    for (i = 0; i < n; i += k) {
+        k = (size_t)(rnd(&x) % 5000) + 1;
+        if (k > n - i)
+            k = n - i;
+        assert_int_equal(xct_replay_feed_run(run, recs + i, offs + i, k), 0);
+    }
+    EQ("events", t1.events, t2.events);
+    EQ("issues", t1.issues, t2.issues);
+    EQ("what the callbacks said (hash)", t1.h, t2.h);
+    assert_true(t1.events > NREC / 2);
+    assert_true(t1.issues > 0);
+    assert_memory_equal(xct_replay_host(one), xct_replay_host(run),
+                        sizeof(struct xct_replay_host));
+    for (a = xct_replay_dom_next(one, NULL), b = xct_replay_dom_next(run,
+         NULL); a && b; a = xct_replay_dom_next(one, a),
+         b = xct_replay_dom_next(run, b))
+        assert_memory_equal(a, b, sizeof(*a));
+    NUL(a);
+    NUL(b);
+    xct_replay_free(one);
+    xct_replay_free(run);
+    free(recs);
+    free(offs);
+    free(table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1277,6 +1427,7 @@ int main(void)
         T(test_foreign),
         T(test_misuse),
         T(test_65536_domains),
+        T(test_runs),
 #undef T
     };
 
