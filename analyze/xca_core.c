@@ -139,15 +139,15 @@ static void holder_update(struct xca *a, struct xca_dstate *d,
 static void life_open(struct xca *a, struct xca_dstate *d, uint32_t domid,
                       uint32_t flags)
 {
-    memset(&d->life, 0, sizeof(d->life));
     d->drawn = 0;
     d->draws = 0;
     d->first_draw_tsc = d->last_draw_tsc = 0;
-    d->life.domid = domid;
-    d->life.flags = flags;
-    d->life.staked = d->claim;
-    d->life.start_tsc = a->cur_tsc;
-    d->life.offset = a->cur_off;
+    d->life_flags = flags;
+    d->life_staked = d->claim;
+    d->life_target = 0;
+    d->life_regrown = 0;
+    d->life_start = a->cur_tsc;
+    d->life_offset = a->cur_off;
     d->open = 1;
 }
 
@@ -155,13 +155,21 @@ static void life_open(struct xca *a, struct xca_dstate *d, uint32_t domid,
 static void life_end(struct xca *a, struct xca_dstate *d, unsigned int how,
                      uint32_t left)
 {
-    struct xca_life *l = &d->life;
+    struct xca_life life, *l = &life;
     uint64_t off;
     int rc;
 
     if (!d->open)
         return;
     d->open = 0;
+    memset(l, 0, sizeof(*l));
+    l->domid = d->agg.domid;
+    l->flags = d->life_flags;
+    l->staked = d->life_staked;
+    l->target = d->life_target;
+    l->regrown = d->life_regrown;
+    l->start_tsc = d->life_start;
+    l->offset = d->life_offset;
     l->drawn = d->drawn;
     l->draws = d->draws;
     l->first_draw_tsc = d->first_draw_tsc;
@@ -228,7 +236,7 @@ static inline void claim_sync(struct xca *a, struct xca_dstate *d,
         d->last_draw_tsc = a->cur_tsc;
         d->draws++;
     } else {
-        d->life.regrown += c - old;
+        d->life_regrown += c - old;
     }
 }
 
@@ -559,7 +567,7 @@ static void on_stake(struct xca *a, struct xca_dstate *d, uint32_t domid,
     holder_update(a, d, domid);
     life_open(a, d, domid, (e.flags & XCT_CLAIMF_FREE_ONLY) ?
               XCA_LIFE_FREE_ONLY : 0);
-    d->life.target = e.nr_pages;
+    d->life_target = e.nr_pages;
     if (a->in_win) {
         d->agg.stakes++;
         if (d->claim > d->agg.peak_claim)

@@ -256,11 +256,13 @@ struct xca_dstate {
     uint64_t last_tsc;          /* -> agg.last_tsc */
     uint64_t drawn;             /* -> life.drawn */
     uint64_t first_draw_tsc, last_draw_tsc;     /* -> life's */
-    /* cold */
-    struct xca_life life;       /* the open claim (but the above) */
-    uint64_t head, tail;        /* its lives in the spill, offset + 1 */
+    /* cold: the open claim (but the above), its lives in the spill */
+    uint32_t life_flags;        /* -> life.flags */
+    uint32_t life_staked;       /* -> life.staked */
+    uint64_t life_target, life_regrown, life_start, life_offset;
+    uint64_t head, tail;        /* offset + 1 */
     struct xca_domain agg;
-} __attribute__((aligned(64)));
+} __attribute__((aligned(64)));     /* 256 bytes: 16 MiB for 65,536 */
 
 struct xca {
     struct xca_opts o;
