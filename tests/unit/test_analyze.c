@@ -389,6 +389,31 @@ static void test_spill_waiting(void **state)
     EQ("items read through a view that disagree", 0, bad);
     xca_spill_view_close(&v);
     xca_spill_close(&s);
+
+    /*
+     * Written out when the table is full: blocks holding many waiting
+     * patches are rewritten whole, a block holding two gets two writes.
+     */
+    xca_spill_init(&s, sizeof(got));
+    for (i = 0; i < N; i++) {
+        want[i].seq = i;
+        memset(want[i].pad, 0, sizeof(want[i].pad));
+        assert_int_equal(xca_spill_put(&s, &want[i], NULL), 0);
+    }
+    for (k = 0; k < 30000; k++) {
+        uint64_t val = 0x5eed0000ull + k;
+
+        i = k == 1 ? 50000 : k == 2 ? 50001 : k;
+        assert_int_equal(xca_spill_patch(&s, (uint64_t)i * sizeof(got) + 16,
+                                         &val, 8), 0);
+        memcpy(want[i].pad + 8, &val, 8);
+    }
+    assert_true(s.nfix < 30000);        /* it was written out */
+    mw.i = mw.bad = 0;
+    assert_int_equal(xca_spill_walk(&s, &got, walk_model, &mw), 0);
+    EQ("items walked", N, mw.i);
+    EQ("items that disagree after a write-out", 0, mw.bad);
+    xca_spill_close(&s);
     free(want);
 }
 
