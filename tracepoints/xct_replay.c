@@ -1051,13 +1051,13 @@ int xct_replay_feed(struct xct_replay *r, const struct xct_record *rec,
 }
 
 /*
- * With many domains, a record's domain state is rarely in the caches:
- * xct_replay_feed_run() asks for it (and for the caller's line of the
- * same domain) PF_AHEAD records before it is needed, once per change of
- * domain (a domain's records come in bursts), and for the records'
- * own lines PF_RECS ahead (a reader thread wrote them, in another CPU's
- * cache).  All in the one loop: prefetching a chunk of records at a
- * time, between calls, cost as much as it saved.
+ * xct_replay_feed_run() asks for the records' own lines PF_RECS ahead
+ * (a reader thread wrote them, in another CPU's cache).  With many
+ * domains, a record's domain state is rarely in the caches either: it
+ * asks for it (and for the caller's line of the same domain) PF_AHEAD
+ * records before it is needed, once per change of domain (a domain's
+ * records come in bursts).  All in the one loop: prefetching a chunk of
+ * records at a time, between calls, cost as much as it saved.
  */
 #define PF_MIN_SLOTS    4096u   /* from this many domains on */
 #define PF_AHEAD        32u     /* records ahead (16: 4-7 ms slower) */
