@@ -1355,16 +1355,7 @@ unsigned int xca_cuts(const struct xca *a, int lives, uint64_t target,
 const struct xca_domain *xca_domain_next(const struct xca *a,
                                          const struct xca_domain *prev)
 {
-    uint32_t i = prev ? prev->domid + 1 : 0;
-
-    if (!a)
-        return NULL;
-    for (i = next_seen(a, i); i < XCA_MAX_DOMAINS; i = next_seen(a, i + 1))
-        if (in_filter(a, i)) {
-            walk_ahead(a, i);
-            return &dpeek(a, i)->agg;
-        }
-    return NULL;
+    return xca_domain_from(a, prev ? prev->domid + 1 : 0);
 }
 
 const struct xca_point *xca_timeline(const struct xca *a, unsigned int *n,

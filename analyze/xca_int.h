@@ -320,10 +320,7 @@ static inline void xca_prefetch(const struct xca *a,
     unsigned int i;
 
     if (a->dstates) {
-        /* One reservation: no load, no test (a stray line is harmless). */
-        for (i = 0; i < n; i++)
-            __builtin_prefetch(a->dstates +
-                               (recs[i].words[0] & (XCA_MAX_DOMAINS - 1)));
+        /* Our table is the replay's companion: it prefetches both. */
         xct_replay_prefetch(a->rp, recs, n);
         return;
     }

@@ -1218,11 +1218,8 @@ void xct_replay_prefetch(const struct xct_replay *r,
          * no domain prefetches a line for nothing; an address not yet
          * backed costs no fault.
          */
-        for (i = 0; i < n; i++) {
-            uint32_t id = recs[i].words[0] & XCT_REPLAY_MAX_DOMID;
-
-            __builtin_prefetch(&r->arena[id >> LEAF_BITS].dom[id & LEAF_MASK]);
-        }
+        for (i = 0; i < n; i++)
+            pf_domain(r, recs[i].words[0]);
         return;
     }
     for (i = 0; i < n; i++) {
@@ -1238,6 +1235,8 @@ void xct_replay_prefetch(const struct xct_replay *r,
         l = r->top[id >> LEAF_BITS];
         if (l)
             __builtin_prefetch(&l->dom[id & LEAF_MASK]);
+        if (r->cbase)
+            __builtin_prefetch(r->cbase + (size_t)id * r->cstride);
     }
 }
 

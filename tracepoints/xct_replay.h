@@ -310,9 +310,10 @@ const struct xct_replay_dom *xct_replay_dom(const struct xct_replay *r,
 /*
  * A table of the caller's indexed by domid, base + domid * stride for
  * domids 0 to XCT_REPLAY_MAX_DOMID, whose line xct_replay_feed_run()
- * prefetches along with the domain's own state when the records name
- * many domains (NULL base: none).  Changes nothing but the caches; the
- * addresses need not be backed, for a prefetch does not fault.
+ * (when the records name many domains) and xct_replay_prefetch()
+ * prefetch along with the domain's own state (NULL base: none).
+ * Changes nothing but the caches; the addresses need not be backed, for
+ * a prefetch does not fault.
  */
 void xct_replay_set_companion(struct xct_replay *r, const void *base,
                               size_t stride);
